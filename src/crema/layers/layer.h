@@ -1,0 +1,156 @@
+// Layer: the unit of computation of a Net.
+//
+// A layer reads its bottom blobs and writes its top blobs (Forward), and propagates gradients
+// from the tops' diffs back into the bottoms' diffs and into its own parameter blobs' diffs
+// (Backward). The lifecycle lives here, once, in non-virtual functions:
+//
+//   SetUp(bottom, top)      check blob counts, LayerSetUp, Reshape, set up loss weights
+//   Forward(bottom, top)    Reshape, ForwardCpu, return the weighted loss of loss tops
+//   Backward(top, pd, bot)  BackwardCpu
+//
+// Subclasses fill the protected hooks and declare their arity through the Exact/Min/Max
+// queries, so a net that wires a layer wrongly gets "Layer 'conv1' (Convolution) takes 1
+// bottom blob, got 2" instead of a crash.
+//
+// Parameter blobs (weights, biases, statistics) are in blobs(); their order and shapes are
+// the ones Caffe stores in a .caffemodel. A layer is used by one thread at a time.
+//
+// Errors: SetUp and Reshape throw crema::Error (InvalidArgument naming the layer) for bad
+// parameters or shapes. Forward/Backward never throw on inputs that passed Reshape.
+#ifndef CREMA_LAYERS_LAYER_H_
+#define CREMA_LAYERS_LAYER_H_
+
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "crema/core/blob.h"
+#include "crema/core/error.h"
+#include "crema/proto/caffe.pb.h"
+
+namespace crema {
+
+using BlobVec = std::vector<Blob*>;
+
+class Layer {
+ public:
+  // Copies `param`; parameter blobs stored in `param.blobs()` are loaded by SetUp's caller
+  // (Net), not here.
+  explicit Layer(const caffe::LayerParameter& param);
+  virtual ~Layer() = default;
+  Layer(const Layer&) = delete;
+  Layer& operator=(const Layer&) = delete;
+
+  // Validates blob counts, runs LayerSetUp and Reshape, and prepares loss weights.
+  // Throws InvalidArgument naming the layer on bad parameters or bottom shapes.
+  void SetUp(const BlobVec& bottom, const BlobVec& top);
+
+  // Adapts top shapes (and internal buffers) to the bottom shapes. Called by SetUp and by
+  // every Forward; a layer must make it cheap when shapes did not change.
+  virtual void Reshape(const BlobVec& bottom, const BlobVec& top) = 0;
+
+  // Computes the tops; returns Σ loss_weight · top for every top with a non-zero weight.
+  float Forward(const BlobVec& bottom, const BlobVec& top);
+
+  // Writes bottom[i]'s diff for every i with propagate_down[i], and accumulates into the
+  // parameter blobs' diffs whose param_propagate_down is set.
+  void Backward(const BlobVec& top, const std::vector<bool>& propagate_down,
+                const BlobVec& bottom);
+
+  // The registered type string ("Convolution").
+  virtual const char* type() const = 0;
+
+  // Arity declarations; -1 means "no constraint".
+  virtual int ExactNumBottomBlobs() const { return -1; }
+  virtual int MinBottomBlobs() const { return -1; }
+  virtual int MaxBottomBlobs() const { return -1; }
+  virtual int ExactNumTopBlobs() const { return -1; }
+  virtual int MinTopBlobs() const { return -1; }
+  virtual int MaxTopBlobs() const { return -1; }
+  virtual bool EqualNumBottomTopBlobs() const { return false; }
+  // When true, the net creates anonymous tops up to ExactNumTopBlobs/MinTopBlobs.
+  virtual bool AutoTopBlobs() const { return false; }
+  // False for inputs whose gradient is meaningless (labels): force_backward skips them.
+  virtual bool AllowForceBackward(int /*bottom_index*/) const { return true; }
+
+  std::vector<std::shared_ptr<Blob>>& blobs() { return blobs_; }
+  const std::vector<std::shared_ptr<Blob>>& blobs() const { return blobs_; }
+  const caffe::LayerParameter& layer_param() const { return layer_param_; }
+  caffe::Phase phase() const { return phase_; }
+  const std::string& name() const { return layer_param_.name(); }
+
+  // "Layer 'conv1' (Convolution)", the prefix of every message about this layer.
+  std::string Describe() const;
+
+  // Loss weight of top `top_index` (0 when the top is not a loss).
+  float loss(int top_index) const {
+    return top_index < static_cast<int>(loss_.size()) ? loss_[top_index] : 0.f;
+  }
+  void set_loss(int top_index, float value);
+
+  bool param_propagate_down(int param_index) const {
+    return param_index < static_cast<int>(param_propagate_down_.size()) &&
+           param_propagate_down_[param_index];
+  }
+  void set_param_propagate_down(int param_index, bool value);
+
+  // Writes the layer's parameter and blobs (with diffs when asked), as a caffemodel holds it.
+  void ToProto(caffe::LayerParameter* param, bool write_diff = false) const;
+
+  // Whether Backward should be called for this layer even if no bottom needs it (layers
+  // with learnable parameters, loss layers). Set by the Net.
+  bool need_backward() const { return need_backward_; }
+  void set_need_backward(bool value) { need_backward_ = value; }
+
+ protected:
+  // One-time setup from layer_param_: parse parameters, create and fill parameter blobs.
+  virtual void LayerSetUp(const BlobVec& /*bottom*/, const BlobVec& /*top*/) {}
+  virtual void ForwardCpu(const BlobVec& bottom, const BlobVec& top) = 0;
+  virtual void BackwardCpu(const BlobVec& top, const std::vector<bool>& propagate_down,
+                           const BlobVec& bottom) = 0;
+
+  // Throws InvalidArgument prefixed with Describe().
+  template <typename... Args>
+  [[noreturn]] void Fail(const Args&... args) const {
+    throw InvalidArgument(StrCat(Describe(), ": ", args...));
+  }
+
+  caffe::LayerParameter layer_param_;
+  caffe::Phase phase_;
+  std::vector<std::shared_ptr<Blob>> blobs_;
+  std::vector<bool> param_propagate_down_;
+  std::vector<float> loss_;
+
+ private:
+  void CheckBlobCounts(const BlobVec& bottom, const BlobVec& top) const;
+  // Stores each top's loss weight in its diff so Forward can weight the loss by a dot product.
+  void SetLossWeights(const BlobVec& top);
+
+  bool need_backward_ = false;
+};
+
+// Base of layers that compute a loss: top[0] defaults to loss_weight 1 and is a scalar;
+// bottom[0] holds predictions and bottom[1] targets with the same outer dimension.
+class LossLayer : public Layer {
+ public:
+  explicit LossLayer(const caffe::LayerParameter& param);
+  int ExactNumBottomBlobs() const override { return 2; }
+  int ExactNumTopBlobs() const override { return 1; }
+  bool AutoTopBlobs() const override { return true; }
+  // Labels have no gradient.
+  bool AllowForceBackward(int bottom_index) const override { return bottom_index != 1; }
+  void Reshape(const BlobVec& bottom, const BlobVec& top) override;
+};
+
+// Base of element-wise layers: one bottom, one top of the same shape (may be in place).
+class NeuronLayer : public Layer {
+ public:
+  using Layer::Layer;
+  int ExactNumBottomBlobs() const override { return 1; }
+  int ExactNumTopBlobs() const override { return 1; }
+  void Reshape(const BlobVec& bottom, const BlobVec& top) override;
+};
+
+}  // namespace crema
+
+#endif  // CREMA_LAYERS_LAYER_H_

@@ -1,0 +1,367 @@
+#include "crema/net/net.h"
+
+#include <glog/logging.h>
+
+#include <set>
+
+#include "crema/backend/cpu/blas.h"
+#include "crema/io/proto_io.h"
+#include "crema/layers/registry.h"
+#include "crema/net/net_rules.h"
+
+namespace crema {
+
+Net::Net(const caffe::NetParameter& in_param) {
+  const caffe::NetParameter param = InsertSplits(FilterNet(in_param));
+  name_ = param.name();
+  phase_ = param.state().phase();
+  std::map<std::string, int> available;  // blobs produced and not yet consumed -> blob id
+
+  const int num_layers = param.layer_size();
+  bottom_vecs_.resize(num_layers);
+  bottom_id_vecs_.resize(num_layers);
+  bottom_need_backward_.resize(num_layers);
+  top_vecs_.resize(num_layers);
+  top_id_vecs_.resize(num_layers);
+  for (int layer_id = 0; layer_id < num_layers; ++layer_id) {
+    caffe::LayerParameter layer_param = param.layer(layer_id);
+    if (!layer_param.has_phase()) layer_param.set_phase(phase_);
+    CREMA_REQUIRE(layer_param.propagate_down_size() == 0 ||
+                      layer_param.propagate_down_size() == layer_param.bottom_size(),
+                  "layer '", layer_param.name(), "' gives ", layer_param.propagate_down_size(),
+                  " propagate_down values for ", layer_param.bottom_size(),
+                  " bottoms; give none or one per bottom");
+    CREMA_REQUIRE(layer_index_.count(layer_param.name()) == 0, "two layers are named '",
+                  layer_param.name(), "'; layer names must be unique");
+    layers_.push_back(LayerRegistry::Global().Create(layer_param));
+    Layer* layer = layers_.back().get();
+    layer_names_.push_back(layer_param.name());
+    layer_index_[layer_param.name()] = layer_id;
+    VLOG(1) << "Creating Layer " << layer_param.name();
+
+    bool need_backward = false;
+    for (int bottom_id = 0; bottom_id < layer_param.bottom_size(); ++bottom_id) {
+      const int blob_id = AppendBottom(layer_param, layer_id, bottom_id, &available);
+      need_backward = need_backward || blob_need_backward_[blob_id];
+    }
+    for (int top_id = 0; top_id < layer_param.top_size(); ++top_id) {
+      AppendTop(layer_param, layer_id, top_id, &available);
+    }
+    if (layer->AutoTopBlobs()) {
+      const int needed = std::max(layer->MinTopBlobs(), layer->ExactNumTopBlobs());
+      for (int top_id = layer_param.top_size(); top_id < needed; ++top_id) {
+        // An anonymous top: nobody reads it, so it becomes a net output.
+        auto blob = std::make_shared<Blob>();
+        const int blob_id = static_cast<int>(blobs_.size());
+        blobs_.push_back(blob);
+        blob_names_.push_back(StrCat("(automatic top ", top_id, " of ", layer_param.name(), ")"));
+        blob_need_backward_.push_back(false);
+        top_vecs_[layer_id].push_back(blob.get());
+        top_id_vecs_[layer_id].push_back(blob_id);
+        available[blob_names_.back()] = blob_id;
+      }
+    }
+
+    layer->SetUp(bottom_vecs_[layer_id], top_vecs_[layer_id]);
+    for (size_t top_id = 0; top_id < top_vecs_[layer_id].size(); ++top_id) {
+      const int blob_id = top_id_vecs_[layer_id][top_id];
+      if (blob_loss_weights_.size() <= static_cast<size_t>(blob_id)) {
+        blob_loss_weights_.resize(blob_id + 1, 0.f);
+      }
+      blob_loss_weights_[blob_id] = layer->loss(static_cast<int>(top_id));
+      VLOG(1) << "Top shape: " << top_vecs_[layer_id][top_id]->shape_string();
+    }
+
+    const int num_param_blobs = static_cast<int>(layer->blobs().size());
+    CREMA_REQUIRE(layer_param.param_size() <= num_param_blobs, layer->Describe(), " has ",
+                  layer_param.param_size(), " param specs but only ", num_param_blobs,
+                  " parameter blobs");
+    for (int param_id = 0; param_id < num_param_blobs; ++param_id) {
+      const bool learns = param_id >= layer_param.param_size() ||
+                          layer_param.param(param_id).lr_mult() != 0.f;
+      need_backward = need_backward || learns;
+      layer->set_param_propagate_down(param_id, learns);
+    }
+    for (int param_id = 0; param_id < num_param_blobs; ++param_id) AppendParam(layer_id, param_id);
+    layer_need_backward_.push_back(need_backward);
+    if (need_backward) {
+      for (int blob_id : top_id_vecs_[layer_id]) blob_need_backward_[blob_id] = true;
+    }
+  }
+
+  DecideBackward(param.force_backward());
+  for (const auto& [blob_name, blob_id] : available) {
+    output_blobs_.push_back(blobs_[blob_id].get());
+    output_blob_indices_.push_back(blob_id);
+  }
+  // Shared parameters use their owner's memory for data and gradient.
+  for (size_t i = 0; i < params_.size(); ++i) {
+    if (param_owners_[i] < 0) continue;
+    params_[i]->ShareData(*params_[param_owners_[i]]);
+    params_[i]->ShareDiff(*params_[param_owners_[i]]);
+  }
+  for (size_t i = 0; i < layers_.size(); ++i) layers_[i]->set_need_backward(layer_need_backward_[i]);
+  VLOG(1) << "Network initialization done.";
+}
+
+int Net::AppendBottom(const caffe::LayerParameter& param, int layer_id, int bottom_id,
+                      std::map<std::string, int>* available) {
+  const std::string& blob_name = param.bottom(bottom_id);
+  auto it = blob_index_.find(blob_name);
+  CREMA_REQUIRE(it != blob_index_.end(), "layer '", param.name(), "' (", param.type(),
+                ") reads bottom blob '", blob_name, "', which no earlier layer produces");
+  const int blob_id = it->second;
+  bottom_vecs_[layer_id].push_back(blobs_[blob_id].get());
+  bottom_id_vecs_[layer_id].push_back(blob_id);
+  available->erase(blob_name);
+  bool need_backward = blob_need_backward_[blob_id];
+  if (param.propagate_down_size() > 0) need_backward = param.propagate_down(bottom_id);
+  bottom_need_backward_[layer_id].push_back(need_backward);
+  return blob_id;
+}
+
+void Net::AppendTop(const caffe::LayerParameter& param, int layer_id, int top_id,
+                    std::map<std::string, int>* available) {
+  const std::string& blob_name = param.top(top_id);
+  const bool in_place = top_id < param.bottom_size() && param.bottom(top_id) == blob_name;
+  int blob_id;
+  if (in_place) {
+    blob_id = blob_index_.at(blob_name);
+  } else {
+    CREMA_REQUIRE(blob_index_.count(blob_name) == 0, "layer '", param.name(),
+                  "' produces top blob '", blob_name,
+                  "', which an earlier layer already produces; only in-place layers "
+                  "(top = bottom at the same position) may reuse a name");
+    blob_id = static_cast<int>(blobs_.size());
+    blobs_.push_back(std::make_shared<Blob>());
+    blob_names_.push_back(blob_name);
+    blob_need_backward_.push_back(false);
+    blob_index_[blob_name] = blob_id;
+  }
+  top_vecs_[layer_id].push_back(blobs_[blob_id].get());
+  top_id_vecs_[layer_id].push_back(blob_id);
+  (*available)[blob_name] = blob_id;
+}
+
+void Net::AppendParam(int layer_id, int param_id) {
+  const caffe::LayerParameter& layer_param = layers_[layer_id]->layer_param();
+  static const caffe::ParamSpec kDefaultSpec;
+  const caffe::ParamSpec& spec =
+      param_id < layer_param.param_size() ? layer_param.param(param_id) : kDefaultSpec;
+  const std::string& param_name = spec.name();
+  param_display_names_.push_back(param_name.empty() ? std::to_string(param_id) : param_name);
+  const int net_param_id = static_cast<int>(params_.size());
+  params_.push_back(layers_[layer_id]->blobs()[param_id]);
+  param_layer_indices_.emplace_back(layer_id, param_id);
+
+  auto owner_it = param_name.empty() ? param_names_index_.end() : param_names_index_.find(param_name);
+  if (owner_it == param_names_index_.end()) {
+    // This layer owns the blob.
+    param_owners_.push_back(-1);
+    if (!param_name.empty()) param_names_index_[param_name] = net_param_id;
+    learnable_param_ids_.push_back(static_cast<int>(learnable_params_.size()));
+    learnable_params_.push_back(params_[net_param_id].get());
+    has_params_lr_.push_back(spec.has_lr_mult());
+    has_params_decay_.push_back(spec.has_decay_mult());
+    params_lr_.push_back(spec.lr_mult());
+    params_weight_decay_.push_back(spec.decay_mult());
+    return;
+  }
+  // A name seen before: share the owner's blob.
+  const int owner_id = owner_it->second;
+  param_owners_.push_back(owner_id);
+  const Blob& mine = *params_[net_param_id];
+  const Blob& owner = *params_[owner_id];
+  const std::string owner_layer = layer_names_[param_layer_indices_[owner_id].first];
+  if (spec.share_mode() == caffe::ParamSpec::PERMISSIVE) {
+    CREMA_REQUIRE(mine.count() == owner.count(), "layer '", layer_param.name(),
+                  "' cannot share parameter '", param_name, "' with layer '", owner_layer,
+                  "': counts differ (", mine.shape_string(), " vs ", owner.shape_string(), ")");
+  } else {
+    CREMA_REQUIRE(mine.shape() == owner.shape(), "layer '", layer_param.name(),
+                  "' cannot share parameter '", param_name, "' with layer '", owner_layer,
+                  "': shapes differ (", mine.shape_string(), " vs ", owner.shape_string(),
+                  "); set share_mode: PERMISSIVE to share by count");
+  }
+  const int learnable_id = learnable_param_ids_[owner_id];
+  learnable_param_ids_.push_back(learnable_id);
+  if (spec.has_lr_mult()) {
+    if (has_params_lr_[learnable_id]) {
+      CREMA_REQUIRE(spec.lr_mult() == params_lr_[learnable_id], "shared parameter '", param_name,
+                    "' has mismatched lr_mult in layer '", layer_param.name(), "'");
+    } else {
+      has_params_lr_[learnable_id] = true;
+      params_lr_[learnable_id] = spec.lr_mult();
+    }
+  }
+  if (spec.has_decay_mult()) {
+    if (has_params_decay_[learnable_id]) {
+      CREMA_REQUIRE(spec.decay_mult() == params_weight_decay_[learnable_id], "shared parameter '",
+                    param_name, "' has mismatched decay_mult in layer '", layer_param.name(), "'");
+    } else {
+      has_params_decay_[learnable_id] = true;
+      params_weight_decay_[learnable_id] = spec.decay_mult();
+    }
+  }
+}
+
+void Net::DecideBackward(bool force_backward) {
+  // Walk from the last layer: a layer needs Backward only if a loss depends on one of its
+  // tops and some top's gradient can flow (not every consumer skipped it).
+  std::set<std::string> blobs_under_loss;
+  std::set<std::string> blobs_skip_backprop;
+  for (int layer_id = static_cast<int>(layers_.size()) - 1; layer_id >= 0; --layer_id) {
+    bool contributes_loss = false;
+    bool skip_propagate_down = true;
+    for (size_t top_id = 0; top_id < top_vecs_[layer_id].size(); ++top_id) {
+      const std::string& blob_name = blob_names_[top_id_vecs_[layer_id][top_id]];
+      if (layers_[layer_id]->loss(static_cast<int>(top_id)) != 0.f ||
+          blobs_under_loss.count(blob_name)) {
+        contributes_loss = true;
+      }
+      if (!blobs_skip_backprop.count(blob_name)) skip_propagate_down = false;
+      if (contributes_loss && !skip_propagate_down) break;
+    }
+    if (layer_need_backward_[layer_id] && skip_propagate_down) {
+      layer_need_backward_[layer_id] = false;
+      for (size_t b = 0; b < bottom_vecs_[layer_id].size(); ++b) {
+        bottom_need_backward_[layer_id][b] = false;
+      }
+    }
+    if (!contributes_loss) layer_need_backward_[layer_id] = false;
+    for (size_t b = 0; b < bottom_vecs_[layer_id].size(); ++b) {
+      const std::string& blob_name = blob_names_[bottom_id_vecs_[layer_id][b]];
+      if (contributes_loss) {
+        blobs_under_loss.insert(blob_name);
+      } else {
+        bottom_need_backward_[layer_id][b] = false;
+      }
+      if (!bottom_need_backward_[layer_id][b]) blobs_skip_backprop.insert(blob_name);
+    }
+  }
+  if (!force_backward) return;
+  for (size_t layer_id = 0; layer_id < layers_.size(); ++layer_id) {
+    layer_need_backward_[layer_id] = true;
+    for (size_t b = 0; b < bottom_vecs_[layer_id].size(); ++b) {
+      const bool allowed = layers_[layer_id]->AllowForceBackward(static_cast<int>(b));
+      bottom_need_backward_[layer_id][b] = bottom_need_backward_[layer_id][b] || allowed;
+      const int blob_id = bottom_id_vecs_[layer_id][b];
+      blob_need_backward_[blob_id] = blob_need_backward_[blob_id] || bottom_need_backward_[layer_id][b];
+    }
+    for (size_t p = 0; p < layers_[layer_id]->blobs().size(); ++p) {
+      layers_[layer_id]->set_param_propagate_down(static_cast<int>(p), true);
+    }
+  }
+}
+
+float Net::ForwardFromTo(int start, int end) {
+  float loss = 0;
+  for (int i = start; i <= end; ++i) loss += layers_[i]->Forward(bottom_vecs_[i], top_vecs_[i]);
+  return loss;
+}
+
+const std::vector<Blob*>& Net::Forward(float* loss) {
+  const float total = layers_.empty() ? 0.f : ForwardFromTo(0, static_cast<int>(layers_.size()) - 1);
+  if (loss != nullptr) *loss = total;
+  return output_blobs_;
+}
+
+void Net::BackwardFromTo(int start, int end) {
+  for (int i = start; i >= end; --i) {
+    if (layer_need_backward_[i]) {
+      layers_[i]->Backward(top_vecs_[i], bottom_need_backward_[i], bottom_vecs_[i]);
+    }
+  }
+}
+
+void Net::Backward() {
+  if (!layers_.empty()) BackwardFromTo(static_cast<int>(layers_.size()) - 1, 0);
+}
+
+void Net::Reshape() {
+  for (size_t i = 0; i < layers_.size(); ++i) layers_[i]->Reshape(bottom_vecs_[i], top_vecs_[i]);
+}
+
+void Net::ClearParamDiffs() {
+  for (Blob* blob : learnable_params_) cpu::Set(blob->count(), 0.f, blob->mutable_cpu_diff());
+}
+
+void Net::Update() {
+  for (Blob* blob : learnable_params_) blob->Update();
+}
+
+void Net::CopyTrainedLayersFrom(const caffe::NetParameter& trained) {
+  for (const caffe::LayerParameter& source : trained.layer()) {
+    auto it = layer_index_.find(source.name());
+    if (it == layer_index_.end()) {
+      VLOG(1) << "Ignoring source layer " << source.name();
+      continue;
+    }
+    auto& target = layers_[it->second]->blobs();
+    CREMA_REQUIRE(static_cast<int>(target.size()) == source.blobs_size(),
+                  "cannot copy weights into layer '", source.name(), "': the model holds ",
+                  source.blobs_size(), " blobs for it, the net has ", target.size());
+    for (int j = 0; j < source.blobs_size(); ++j) {
+      if (!target[j]->ShapeEquals(source.blobs(j))) {
+        throw InvalidArgument(StrCat(
+            "cannot copy weights into layer '", source.name(), "': blob ", j, " has shape ",
+            Blob::ShapeString(Blob::ProtoShape(source.blobs(j))), " in the model but ",
+            target[j]->shape_string(),
+            " in the net (rename the layer to learn its parameters from scratch)"));
+      }
+      target[j]->FromProto(source.blobs(j), /*reshape=*/false);
+    }
+  }
+}
+
+void Net::CopyTrainedLayersFromFile(const std::string& path) {
+  try {
+    CopyTrainedLayersFrom(ReadNetParamsFromBinaryFile(path));
+  } catch (const Error& e) {
+    // Say which file when the message does not already.
+    const std::string what = e.what();
+    if (what.find(path) != std::string::npos) throw;
+    throw Error(e.code(), StrCat(path, ": ", what));
+  }
+}
+
+void Net::ShareTrainedLayersWith(const Net& other) {
+  for (size_t i = 0; i < other.layers_.size(); ++i) {
+    auto it = layer_index_.find(other.layer_names_[i]);
+    if (it == layer_index_.end()) continue;
+    auto& target = layers_[it->second]->blobs();
+    const auto& source = other.layers_[i]->blobs();
+    CREMA_REQUIRE(target.size() == source.size(), "cannot share weights of layer '",
+                  other.layer_names_[i], "': ", source.size(), " blobs vs ", target.size());
+    for (size_t j = 0; j < source.size(); ++j) {
+      CREMA_REQUIRE(target[j]->shape() == source[j]->shape(), "cannot share weights of layer '",
+                    other.layer_names_[i], "': blob ", j, " has shape ",
+                    source[j]->shape_string(), " vs ", target[j]->shape_string());
+      target[j]->ShareData(*source[j]);
+    }
+  }
+}
+
+void Net::ToProto(caffe::NetParameter* param, bool write_diff) const {
+  param->Clear();
+  param->set_name(name_);
+  for (const auto& layer : layers_) layer->ToProto(param->add_layer(), write_diff);
+}
+
+Blob* Net::blob_by_name(const std::string& name) const {
+  auto it = blob_index_.find(name);
+  if (it == blob_index_.end()) throw NotFound(StrCat("net '", name_, "' has no blob '", name, "'"));
+  return blobs_[it->second].get();
+}
+
+Layer* Net::layer_by_name(const std::string& name) const {
+  return layers_[layer_index(name)].get();
+}
+
+int Net::layer_index(const std::string& name) const {
+  auto it = layer_index_.find(name);
+  if (it == layer_index_.end()) throw NotFound(StrCat("net '", name_, "' has no layer '", name, "'"));
+  return it->second;
+}
+
+}  // namespace crema

@@ -1,0 +1,149 @@
+// Net: a directed acyclic graph of layers built from a NetParameter.
+//
+// Construction filters layers by the net's NetState (phase, level, stages), inserts Split
+// layers where a blob feeds several consumers, creates every layer through the registry,
+// wires bottoms to tops (in-place when a layer's top reuses its bottom's name), shares
+// parameters that carry the same ParamSpec name, and decides which layers need Backward:
+// only those under a loss and above a learnable parameter or a bottom that asks for a
+// gradient (force_backward and propagate_down adjust this as in Caffe).
+//
+// Forward runs every layer in order and returns the total weighted loss; Backward runs them in
+// reverse. Neither allocates once shapes are stable. A Net is used by one thread at a time.
+//
+// Errors: the constructor throws crema::Error naming the layer for unknown types, missing
+// bottoms, duplicate tops, bad parameters and mismatched shared parameters.
+#ifndef CREMA_NET_NET_H_
+#define CREMA_NET_NET_H_
+
+#include <functional>
+#include <map>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "crema/core/blob.h"
+#include "crema/layers/layer.h"
+#include "crema/proto/caffe.pb.h"
+
+namespace crema {
+
+class Net {
+ public:
+  // Builds the net described by `param` for `param.state()`. `param` must already be in the
+  // current format (io/upgrade.h does that for files).
+  explicit Net(const caffe::NetParameter& param);
+  Net(const Net&) = delete;
+  Net& operator=(const Net&) = delete;
+
+  // Runs all layers; returns the total loss and the output blobs (tops nobody consumes).
+  const std::vector<Blob*>& Forward(float* loss = nullptr);
+  float ForwardFromTo(int start, int end);
+  // Runs Backward of every layer that needs it, last to first.
+  void Backward();
+  void BackwardFromTo(int start, int end);
+  float ForwardBackward() {
+    float loss;
+    Forward(&loss);
+    Backward();
+    return loss;
+  }
+  // Reshapes every layer, e.g. after an input blob changed shape.
+  void Reshape();
+
+  // Zeroes the diffs of all learnable parameters.
+  void ClearParamDiffs();
+  // data -= diff for every learnable parameter.
+  void Update();
+
+  // Copies parameter blobs from a trained net, matching layers by name. Unknown names are
+  // skipped (logged); a blob count or shape mismatch throws InvalidArgument naming the layer
+  // and both shapes.
+  void CopyTrainedLayersFrom(const caffe::NetParameter& trained);
+  // Reads a .caffemodel (binary NetParameter, legacy formats upgraded) and copies from it.
+  void CopyTrainedLayersFromFile(const std::string& path);
+  // Makes this net's parameters share memory with the same-named layers of `other` (test
+  // nets share the train net's weights). Shapes must match.
+  void ShareTrainedLayersWith(const Net& other);
+  // The net as Caffe writes a .caffemodel: one LayerParameter per instantiated layer
+  // (Splits included) with its current blobs.
+  void ToProto(caffe::NetParameter* param, bool write_diff = false) const;
+
+  const std::string& name() const { return name_; }
+  caffe::Phase phase() const { return phase_; }
+  const std::vector<std::unique_ptr<Layer>>& layers() const { return layers_; }
+  const std::vector<std::string>& layer_names() const { return layer_names_; }
+  const std::vector<std::string>& blob_names() const { return blob_names_; }
+  const std::vector<std::shared_ptr<Blob>>& blobs() const { return blobs_; }
+  const std::vector<BlobVec>& bottom_vecs() const { return bottom_vecs_; }
+  const std::vector<BlobVec>& top_vecs() const { return top_vecs_; }
+  const std::vector<int>& top_ids(int layer_id) const { return top_id_vecs_[layer_id]; }
+  const std::vector<int>& bottom_ids(int layer_id) const { return bottom_id_vecs_[layer_id]; }
+  const std::vector<bool>& layer_need_backward() const { return layer_need_backward_; }
+  const std::vector<std::vector<bool>>& bottom_need_backward() const {
+    return bottom_need_backward_;
+  }
+  const std::vector<float>& blob_loss_weights() const { return blob_loss_weights_; }
+
+  // Every parameter blob, in layer order then blob order; shared ones appear at each user.
+  const std::vector<std::shared_ptr<Blob>>& params() const { return params_; }
+  // The owners only: what a solver updates and a .solverstate stores history for.
+  const std::vector<Blob*>& learnable_params() const { return learnable_params_; }
+  const std::vector<float>& params_lr() const { return params_lr_; }
+  const std::vector<float>& params_weight_decay() const { return params_weight_decay_; }
+  // Index of params()[i]'s owner, or -1 when it owns itself.
+  const std::vector<int>& param_owners() const { return param_owners_; }
+  const std::vector<std::string>& param_display_names() const { return param_display_names_; }
+
+  const std::vector<Blob*>& output_blobs() const { return output_blobs_; }
+  const std::vector<int>& output_blob_indices() const { return output_blob_indices_; }
+  bool has_blob(const std::string& name) const { return blob_index_.count(name) > 0; }
+  // Throws NotFound when absent.
+  Blob* blob_by_name(const std::string& name) const;
+  bool has_layer(const std::string& name) const { return layer_index_.count(name) > 0; }
+  Layer* layer_by_name(const std::string& name) const;
+  int layer_index(const std::string& name) const;
+
+ private:
+  void AppendTop(const caffe::LayerParameter& param, int layer_id, int top_id,
+                 std::map<std::string, int>* available);
+  int AppendBottom(const caffe::LayerParameter& param, int layer_id, int bottom_id,
+                   std::map<std::string, int>* available);
+  void AppendParam(int layer_id, int param_id);
+  void DecideBackward(bool force_backward);
+
+  std::string name_;
+  caffe::Phase phase_;
+  std::vector<std::unique_ptr<Layer>> layers_;
+  std::vector<std::string> layer_names_;
+  std::map<std::string, int> layer_index_;
+  std::vector<std::shared_ptr<Blob>> blobs_;
+  std::vector<std::string> blob_names_;
+  std::map<std::string, int> blob_index_;
+  std::vector<bool> blob_need_backward_;
+  std::vector<float> blob_loss_weights_;
+  std::vector<BlobVec> bottom_vecs_;
+  std::vector<std::vector<int>> bottom_id_vecs_;
+  std::vector<std::vector<bool>> bottom_need_backward_;
+  std::vector<BlobVec> top_vecs_;
+  std::vector<std::vector<int>> top_id_vecs_;
+  std::vector<bool> layer_need_backward_;
+
+  std::vector<std::shared_ptr<Blob>> params_;
+  std::vector<std::pair<int, int>> param_layer_indices_;
+  std::vector<int> param_owners_;
+  std::vector<std::string> param_display_names_;
+  std::map<std::string, int> param_names_index_;
+  std::vector<Blob*> learnable_params_;
+  std::vector<int> learnable_param_ids_;
+  std::vector<float> params_lr_;
+  std::vector<bool> has_params_lr_;
+  std::vector<float> params_weight_decay_;
+  std::vector<bool> has_params_decay_;
+
+  std::vector<Blob*> output_blobs_;
+  std::vector<int> output_blob_indices_;
+};
+
+}  // namespace crema
+
+#endif  // CREMA_NET_NET_H_

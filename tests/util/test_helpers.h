@@ -1,0 +1,51 @@
+// Small helpers shared by the tests.
+#ifndef CREMA_TESTS_UTIL_TEST_HELPERS_H_
+#define CREMA_TESTS_UTIL_TEST_HELPERS_H_
+
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "crema/core/blob.h"
+#include "crema/proto/caffe.pb.h"
+
+namespace crema::testing {
+
+// Parses a LayerParameter (or any message) from protobuf text; fails the test on error.
+caffe::LayerParameter LayerFromText(const std::string& text);
+caffe::NetParameter NetFromText(const std::string& text);
+
+// Fills data with U[lo, hi) from a generator seeded with `seed`.
+void FillUniform(Blob* blob, float lo, float hi, unsigned seed);
+void FillGaussian(Blob* blob, float mean, float stddev, unsigned seed);
+
+// A fresh blob of `shape`, wrapped for BlobVec use.
+std::unique_ptr<Blob> MakeBlob(const std::vector<int>& shape);
+
+// A unique, empty directory under the system temp dir, removed by the destructor.
+class TempDir {
+ public:
+  TempDir();
+  ~TempDir();
+  TempDir(const TempDir&) = delete;
+  TempDir& operator=(const TempDir&) = delete;
+  const std::string& path() const { return path_; }
+  std::string file(const std::string& name) const { return path_ + "/" + name; }
+
+ private:
+  std::string path_;
+};
+
+// Path of the source tree (for examples/ and tests/data/) and of the built `crema` binary.
+std::string SourceDir();
+std::string CremaBinary();
+
+// Runs a shell command; returns its exit status and captures stdout+stderr into *output.
+int RunCommand(const std::string& command, std::string* output);
+
+// Writes `contents` to `path`, failing the test on error.
+void WriteFile(const std::string& path, const std::string& contents);
+
+}  // namespace crema::testing
+
+#endif  // CREMA_TESTS_UTIL_TEST_HELPERS_H_
