@@ -6,6 +6,7 @@
 #include <cerrno>
 #include <climits>
 #include <cstdio>
+#include <filesystem>
 #include <fstream>
 #include <sstream>
 
@@ -24,17 +25,39 @@ namespace {
 // Collects the first text-format error as "source:line:col: message" (1-based).
 class FirstErrorCollector : public google::protobuf::io::ErrorCollector {
  public:
-  explicit FirstErrorCollector(std::string source) : source_(std::move(source)) {}
-  void AddError(int line, int column,
-                const std::string& message) override {
+  FirstErrorCollector(std::string source, const std::string& text)
+      : source_(std::move(source)), text_(text) {}
+  void AddError(int line, int column, const std::string& message) override {
     if (!first_.empty()) return;
+    column = ColumnOfUnknownField(line, column, message);
     first_ = StrCat(source_, ":", line + 1, ":", column + 1, ": ", message);
   }
   void AddWarning(int, int, const std::string&) override {}
   const std::string& first() const { return first_; }
 
  private:
+  // The parser reports an unknown field at the token after its name; point at the name.
+  int ColumnOfUnknownField(int line, int column, const std::string& message) const {
+    const std::string marker = "no field named \"";
+    const size_t at = message.find(marker);
+    if (at == std::string::npos) return column;
+    const size_t name_start = at + marker.size();
+    const size_t name_end = message.find('"', name_start);
+    if (name_end == std::string::npos) return column;
+    const std::string name = message.substr(name_start, name_end - name_start);
+    size_t line_start = 0;
+    for (int i = 0; i < line && line_start != std::string::npos; ++i) {
+      line_start = text_.find('\n', line_start);
+      if (line_start != std::string::npos) ++line_start;
+    }
+    if (line_start == std::string::npos) return column;
+    const std::string line_text = text_.substr(line_start, text_.find('\n', line_start) - line_start);
+    const size_t found = line_text.rfind(name, static_cast<size_t>(column));
+    return found == std::string::npos ? column : static_cast<int>(found);
+  }
+
   std::string source_;
+  const std::string& text_;
   std::string first_;
 };
 
@@ -79,7 +102,7 @@ void WriteStringToFile(const std::string& path, const std::string& contents) {
 
 void ParseTextProto(const std::string& text, const std::string& source,
                     google::protobuf::Message* message) {
-  FirstErrorCollector errors(source);
+  FirstErrorCollector errors(source, text);
   google::protobuf::TextFormat::Parser parser;
   parser.RecordErrorsTo(&errors);
   if (!parser.ParseFromString(text, message)) {
@@ -135,10 +158,35 @@ caffe::NetParameter ReadNetParamsFromBinaryFile(const std::string& path) {
   return param;
 }
 
+namespace {
+
+// A net file named by a solver is looked up from the working directory, as Caffe does, and
+// failing that beside the solver file, so a solver can be run from anywhere.
+void ResolveBesideSolver(const std::filesystem::path& solver_dir, std::string* file) {
+  namespace fs = std::filesystem;
+  if (file->empty() || fs::exists(*file) || fs::path(*file).is_absolute()) return;
+  const fs::path beside = solver_dir / *file;
+  if (fs::exists(beside)) *file = beside.string();
+}
+
+}  // namespace
+
 caffe::SolverParameter ReadSolverParamsFromTextFile(const std::string& path) {
+  namespace fs = std::filesystem;
   caffe::SolverParameter param;
   ReadTextProto(path, &param);
   UpgradeSolverAsNeeded(path, &param);
+  // Caffe's defaults for snapshot_prefix: the solver file without its extension, or the
+  // solver file's stem inside the named directory.
+  if (!param.has_snapshot_prefix()) {
+    param.set_snapshot_prefix(fs::path(path).replace_extension().string());
+  } else if (fs::is_directory(param.snapshot_prefix())) {
+    param.set_snapshot_prefix((fs::path(param.snapshot_prefix()) / fs::path(path).stem()).string());
+  }
+  const fs::path solver_dir = fs::path(path).parent_path();
+  if (param.has_net()) ResolveBesideSolver(solver_dir, param.mutable_net());
+  if (param.has_train_net()) ResolveBesideSolver(solver_dir, param.mutable_train_net());
+  for (std::string& test_net : *param.mutable_test_net()) ResolveBesideSolver(solver_dir, &test_net);
   return param;
 }
 

@@ -38,7 +38,10 @@ void WriteStringToFile(const std::string& path, const std::string& contents);
 caffe::NetParameter ReadNetParamsFromTextFile(const std::string& path);
 // A .caffemodel, upgraded to the current format.
 caffe::NetParameter ReadNetParamsFromBinaryFile(const std::string& path);
-// A solver prototxt, upgraded (solver_type enum → type string).
+// A solver prototxt, upgraded (solver_type enum → type string), with Caffe's snapshot_prefix
+// defaults applied (the solver path without extension; a directory gets the solver's stem
+// appended). Net files it names that do not exist relative to the working directory are
+// looked for beside the solver file.
 caffe::SolverParameter ReadSolverParamsFromTextFile(const std::string& path);
 
 }  // namespace crema

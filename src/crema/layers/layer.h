@@ -20,6 +20,7 @@
 #ifndef CREMA_LAYERS_LAYER_H_
 #define CREMA_LAYERS_LAYER_H_
 
+#include <cstdint>
 #include <memory>
 #include <string>
 #include <vector>
@@ -96,6 +97,11 @@ class Layer {
 
   // Writes the layer's parameter and blobs (with diffs when asked), as a caffemodel holds it.
   void ToProto(caffe::LayerParameter* param, bool write_diff = false) const;
+
+  // Sequential data layers skip `batches` batches of their dataset, so a run resumed from a
+  // snapshot reads what the interrupted run would have read next. Other layers ignore it.
+  // REQUIRES: called before the first Forward.
+  virtual void SkipBatches(int64_t /*batches*/) {}
 
   // Whether Backward should be called for this layer even if no bottom needs it (layers
   // with learnable parameters, loss layers). Set by the Net.

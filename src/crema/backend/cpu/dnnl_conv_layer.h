@@ -1,0 +1,57 @@
+// DnnlConvolutionLayer: ConvolutionLayer computed by oneDNN's convolution primitives.
+//
+// Same parameters, blobs, shapes and results as ConvolutionLayer (layers/conv_layer.h), to
+// rounding: forward, backward-data and backward-weights (with bias) run as oneDNN
+// primitives, which use JIT kernels for the machine's vector ISA. Blobs stay in Caffe's plain
+// NCHW / (num_output, C/group, kh, kw) layouts. The primitives see activations in oneDNN's
+// preferred (usually channel-blocked) layout, or channels-last when blocking would pad the
+// channels heavily (see ActivationLayout in the .cpp); for every tensor whose layout differs
+// from the blob's, the layer keeps a private copy and reorders into or out of it on each
+// call. Primitives, reorders, private copies and oneDNN's scratchpad are created in Reshape
+// when the input shape changes and reused by every Forward/Backward after it. Weight and
+// bias gradients are added to the blobs' diffs, as the reference layer does.
+//
+// Thread-safety: a layer is used by one thread at a time (it executes on that thread's
+// stream, backend/cpu/dnnl_context.h).
+#ifndef CREMA_BACKEND_CPU_DNNL_CONV_LAYER_H_
+#define CREMA_BACKEND_CPU_DNNL_CONV_LAYER_H_
+
+#include <memory>
+#include <vector>
+
+#include "crema/layers/conv_layer.h"
+
+namespace crema {
+
+class DnnlConvolutionLayer : public ConvolutionLayer {
+ public:
+  explicit DnnlConvolutionLayer(const caffe::LayerParameter& param);
+  ~DnnlConvolutionLayer() override;
+
+  // Shapes the tops as ConvolutionLayer does and, when the input shape changed, recreates
+  // the primitives. Throws what ConvolutionLayer::Reshape throws, and Unsupported (naming
+  // the layer) when oneDNN cannot create a primitive for the geometry.
+  void Reshape(const BlobVec& bottom, const BlobVec& top) override;
+
+ protected:
+  void ForwardCpu(const BlobVec& bottom, const BlobVec& top) override;
+  void BackwardCpu(const BlobVec& top, const std::vector<bool>& propagate_down,
+                   const BlobVec& bottom) override;
+
+ private:
+  struct Primitives;  // oneDNN objects, kept out of this header
+  void Build();
+
+  std::unique_ptr<Primitives> prims_;
+  // Input geometry the primitives were built for: num, height, width.
+  int built_num_ = -1, built_height_ = -1, built_width_ = -1;
+};
+
+// The registry's creator for type "Convolution": ConvolutionLayer for `engine: CAFFE`,
+// DnnlConvolutionLayer for DEFAULT and CUDNN (which has no meaning on the CPU). The choice is
+// made once, here.
+std::unique_ptr<Layer> CreateConvolutionLayer(const caffe::LayerParameter& param);
+
+}  // namespace crema
+
+#endif  // CREMA_BACKEND_CPU_DNNL_CONV_LAYER_H_

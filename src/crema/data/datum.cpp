@@ -1,0 +1,52 @@
+#include "crema/data/datum.h"
+
+#include <cstdint>
+
+#include "crema/core/error.h"
+
+namespace crema {
+
+namespace {
+std::string Record(std::string_view key) { return StrCat("record '", key, "'"); }
+}  // namespace
+
+void ParseDatum(std::string_view bytes, std::string_view key, caffe::Datum* datum) {
+  if (bytes.size() > static_cast<size_t>(INT32_MAX) ||
+      !datum->ParseFromArray(bytes.data(), static_cast<int>(bytes.size()))) {
+    throw Corruption(StrCat(Record(key), " is not a valid Datum (", bytes.size(),
+                            " bytes that do not decode)"));
+  }
+}
+
+void ValidateDatum(const caffe::Datum& datum, std::string_view key) {
+  if (datum.encoded()) {
+    throw Unsupported(StrCat(Record(key),
+                             " holds an encoded image; encoded images are not supported yet"));
+  }
+  if (datum.channels() <= 0 || datum.height() <= 0 || datum.width() <= 0) {
+    throw Corruption(StrCat(Record(key), " has a bad shape: channels ", datum.channels(),
+                            ", height ", datum.height(), ", width ", datum.width(),
+                            " (all must be positive)"));
+  }
+  const int64_t expected = int64_t{datum.channels()} * datum.height() * datum.width();
+  if (!datum.data().empty()) {
+    if (static_cast<int64_t>(datum.data().size()) != expected) {
+      throw Corruption(StrCat(Record(key), " holds ", datum.data().size(),
+                              " bytes of data but its shape ", datum.channels(), "x",
+                              datum.height(), "x", datum.width(), " needs ", expected));
+    }
+    return;
+  }
+  if (datum.float_data_size() != expected) {
+    throw Corruption(StrCat(Record(key), " holds ", datum.float_data_size(),
+                            " float_data values (and no raw data) but its shape ",
+                            datum.channels(), "x", datum.height(), "x", datum.width(),
+                            " needs ", expected));
+  }
+}
+
+std::vector<int> DatumShape(const caffe::Datum& datum) {
+  return {datum.channels(), datum.height(), datum.width()};
+}
+
+}  // namespace crema

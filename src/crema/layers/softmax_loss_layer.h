@@ -1,0 +1,71 @@
+// SoftmaxWithLoss: softmax followed by the multinomial logistic loss, with Caffe's
+// normalisation rules.
+//
+// Bottoms: bottom[0] scores x viewed as outer × C × inner around axis = softmax_param.axis
+// (default 1); bottom[1] labels, outer · inner values (any shape with that count and the same
+// first dimension as the scores), each a class index in [0, C) stored as float, or
+// loss_param.ignore_label. Tops: top[0] the scalar loss (loss_weight 1 by default);
+// optional top[1] the probabilities p = softmax(x), shaped like bottom[0] (loss_weight 0).
+//
+//   loss = −Σ_{(n,i) not ignored} log(max(p[n, label(n,i), i], FLT_MIN)) / D
+//   ∂loss/∂x[n, c, i] = (p[n, c, i] − [c == label(n,i)]) · ∂E/∂loss / D   (0 where ignored)
+//
+// D = max(1, d) with d by loss_param.normalization: FULL = outer·inner, VALID = number of
+// labels not equal to ignore_label (the default), BATCH_SIZE = outer, NONE = 1. When
+// normalization is unset but the deprecated loss_param.normalize is set, normalize: true
+// means VALID and normalize: false means BATCH_SIZE. The probability top receives no
+// gradient (its diff is ignored).
+//
+// Errors (InvalidArgument naming the layer): axis out of range, label count not outer·inner
+// or a different first dimension (Reshape); a label that is neither in [0, C) nor
+// ignore_label (Forward, naming the label and C); propagate_down on the labels (Backward).
+// A layer is used by one thread at a time.
+#ifndef CREMA_LAYERS_SOFTMAX_LOSS_LAYER_H_
+#define CREMA_LAYERS_SOFTMAX_LOSS_LAYER_H_
+
+#include <memory>
+#include <vector>
+
+#include "crema/layers/layer.h"
+#include "crema/layers/softmax_layer.h"
+
+namespace crema {
+
+class SoftmaxWithLossLayer : public LossLayer {
+ public:
+  explicit SoftmaxWithLossLayer(const caffe::LayerParameter& param);
+  const char* type() const override { return "SoftmaxWithLoss"; }
+  int ExactNumTopBlobs() const override { return -1; }
+  int MinTopBlobs() const override { return 1; }
+  int MaxTopBlobs() const override { return 2; }
+  void Reshape(const BlobVec& bottom, const BlobVec& top) override;
+
+  // The normalisation mode in effect after resolving the deprecated `normalize` field.
+  caffe::LossParameter::NormalizationMode normalization() const { return normalization_; }
+
+ protected:
+  void LayerSetUp(const BlobVec& bottom, const BlobVec& top) override;
+  void ForwardCpu(const BlobVec& bottom, const BlobVec& top) override;
+  void BackwardCpu(const BlobVec& top, const std::vector<bool>& propagate_down,
+                   const BlobVec& bottom) override;
+
+ private:
+  // D above, for `valid_count` non-ignored labels.
+  float Normalizer(int valid_count) const;
+
+  std::unique_ptr<SoftmaxLayer> softmax_;
+  Blob prob_;
+  BlobVec softmax_bottom_{nullptr};
+  BlobVec softmax_top_{&prob_};
+  caffe::LossParameter::NormalizationMode normalization_ = caffe::LossParameter::VALID;
+  bool has_ignore_label_ = false;
+  int ignore_label_ = 0;
+  int outer_ = 0;
+  int channels_ = 0;
+  int inner_ = 0;
+  int valid_count_ = 0;  // from the last Forward, reused by Backward
+};
+
+}  // namespace crema
+
+#endif  // CREMA_LAYERS_SOFTMAX_LOSS_LAYER_H_

@@ -1,0 +1,31 @@
+#include "crema/layers/tanh_layer.h"
+
+#include <cmath>
+
+namespace crema {
+
+namespace {
+// Below this many elements a parallel region costs more than it saves.
+constexpr int kParallelMin = 1 << 14;
+}  // namespace
+
+void TanHLayer::ForwardCpu(const BlobVec& bottom, const BlobVec& top) {
+  const int count = bottom[0]->count();
+  const float* x = bottom[0]->cpu_data();
+  float* y = top[0]->mutable_cpu_data();
+#pragma omp parallel for if (count >= kParallelMin) schedule(static)
+  for (int i = 0; i < count; ++i) y[i] = std::tanh(x[i]);
+}
+
+void TanHLayer::BackwardCpu(const BlobVec& top, const std::vector<bool>& propagate_down,
+                            const BlobVec& bottom) {
+  if (!propagate_down[0]) return;
+  const int count = bottom[0]->count();
+  const float* y = top[0]->cpu_data();
+  const float* dy = top[0]->cpu_diff();
+  float* dx = bottom[0]->mutable_cpu_diff();
+#pragma omp parallel for if (count >= kParallelMin) schedule(static)
+  for (int i = 0; i < count; ++i) dx[i] = dy[i] * (1.f - y[i] * y[i]);
+}
+
+}  // namespace crema

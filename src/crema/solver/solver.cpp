@@ -1,0 +1,446 @@
+#include "crema/solver/solver.h"
+
+#include <glog/logging.h>
+#include <unistd.h>
+
+#include <cmath>
+#include <filesystem>
+#include <sstream>
+
+#include "crema/backend/cpu/blas.h"
+#include "crema/core/error.h"
+#include "crema/core/rng.h"
+#include "crema/io/proto_io.h"
+#include "crema/solver/lr_policy.h"
+
+namespace crema {
+
+namespace {
+
+// Splits "a.caffemodel,b.caffemodel" into its files.
+std::vector<std::string> SplitCommaList(const std::string& list) {
+  std::vector<std::string> items;
+  std::stringstream in(list);
+  std::string item;
+  while (std::getline(in, item, ',')) {
+    if (!item.empty()) items.push_back(item);
+  }
+  return items;
+}
+
+void LoadWeights(Net* net, const std::string& weights) {
+  for (const std::string& file : SplitCommaList(weights)) {
+    LOG(INFO) << "Loading weights from " << file;
+    net->CopyTrainedLayersFromFile(file);
+  }
+}
+
+}  // namespace
+
+Solver::Solver(const caffe::SolverParameter& param) : param_(param) {
+  CREMA_REQUIRE(param_.average_loss() >= 1, "average_loss must be at least 1, got ",
+                param_.average_loss());
+  CREMA_REQUIRE(param_.iter_size() >= 1, "iter_size must be at least 1, got ", param_.iter_size());
+  CREMA_REQUIRE(param_.max_iter() >= 0, "max_iter must be non-negative, got ", param_.max_iter());
+  CREMA_REQUIRE(param_.regularization_type() == "L2" || param_.regularization_type() == "L1",
+                "unknown regularization_type \"", param_.regularization_type(),
+                "\" (known: L1, L2)");
+  if (param_.snapshot_format() == caffe::SolverParameter::HDF5) {
+    throw Unsupported(
+        "snapshot_format: HDF5 is not supported yet; remove it to snapshot in Caffe's binary "
+        "format (BINARYPROTO)");
+  }
+  ValidateLearningRatePolicy(param_);
+  CheckSnapshotWritable();
+  if (param_.random_seed() >= 0) SetRandomSeed(static_cast<uint64_t>(param_.random_seed()));
+  InitTrainNet();
+  InitTestNets();
+  for (const std::string& weights : param_.weights()) {
+    LoadWeights(net_.get(), weights);
+    for (auto& test_net : test_nets_) LoadWeights(test_net.get(), weights);
+  }
+}
+
+Solver::~Solver() = default;
+
+void Solver::InitTrainNet() {
+  const int sources = param_.has_train_net_param() + param_.has_train_net() +
+                      param_.has_net_param() + param_.has_net();
+  CREMA_REQUIRE(sources == 1,
+                "the solver must name its train net with exactly one of net, net_param, "
+                "train_net or train_net_param; it gives ",
+                sources);
+  caffe::NetParameter net_param;
+  if (param_.has_train_net_param()) {
+    net_param = param_.train_net_param();
+  } else if (param_.has_train_net()) {
+    net_param = ReadNetParamsFromTextFile(param_.train_net());
+  } else if (param_.has_net_param()) {
+    net_param = param_.net_param();
+  } else {
+    net_param = ReadNetParamsFromTextFile(param_.net());
+  }
+  // The train state: phase TRAIN, then the net's own state, then the solver's train_state.
+  caffe::NetState state;
+  state.set_phase(caffe::TRAIN);
+  state.MergeFrom(net_param.state());
+  state.MergeFrom(param_.train_state());
+  *net_param.mutable_state() = state;
+  net_ = std::make_unique<Net>(net_param);
+}
+
+void Solver::InitTestNets() {
+  const bool has_generic = param_.has_net() || param_.has_net_param();
+  const int num_params = param_.test_net_param_size();
+  const int num_files = param_.test_net_size();
+  const int num_specific = num_params + num_files;
+  if (has_generic) {
+    CREMA_REQUIRE(param_.test_iter_size() >= num_specific, "the solver names ", num_specific,
+                  " test nets but only ", param_.test_iter_size(),
+                  " test_iter values; give one test_iter per test net");
+  } else {
+    CREMA_REQUIRE(param_.test_iter_size() == num_specific, "the solver names ", num_specific,
+                  " test nets but ", param_.test_iter_size(),
+                  " test_iter values; give one test_iter per test net");
+  }
+  const int num_generic = has_generic ? param_.test_iter_size() - num_specific : 0;
+  const int total = num_specific + num_generic;
+  if (total > 0) {
+    CREMA_REQUIRE(param_.test_interval() > 0, "the solver has test nets but test_interval is ",
+                  param_.test_interval(), "; set test_interval > 0 (or test_iter to 0)");
+  }
+  if (param_.test_state_size() > 0) {
+    CREMA_REQUIRE(param_.test_state_size() == total, "the solver gives ", param_.test_state_size(),
+                  " test_state entries for ", total, " test nets");
+  }
+  for (int i = 0; i < total; ++i) {
+    caffe::NetParameter net_param;
+    if (i < num_params) {
+      net_param = param_.test_net_param(i);
+    } else if (i < num_specific) {
+      net_param = ReadNetParamsFromTextFile(param_.test_net(i - num_params));
+    } else if (param_.has_net_param()) {
+      net_param = param_.net_param();
+    } else {
+      net_param = ReadNetParamsFromTextFile(param_.net());
+    }
+    caffe::NetState state;
+    state.set_phase(caffe::TEST);
+    state.MergeFrom(net_param.state());
+    if (param_.test_state_size() > 0) state.MergeFrom(param_.test_state(i));
+    *net_param.mutable_state() = state;
+    test_nets_.push_back(std::make_unique<Net>(net_param));
+  }
+}
+
+void Solver::CheckSnapshotWritable() const {
+  if (param_.snapshot() <= 0 && !param_.snapshot_after_train()) return;
+  CREMA_REQUIRE(!param_.snapshot_prefix().empty(),
+                "the solver snapshots but sets no snapshot_prefix");
+  const std::string probe = SnapshotFilename(".crema-write-probe");
+  FILE* f = std::fopen(probe.c_str(), "w");
+  if (f == nullptr) {
+    throw IOErrorFromErrno("write snapshots with prefix", param_.snapshot_prefix());
+  }
+  std::fclose(f);
+  std::remove(probe.c_str());
+}
+
+void Solver::InitHistory() {
+  history_.clear();
+  const auto& params = net_->learnable_params();
+  for (int k = 0; k < HistoryBlobsPerParam(); ++k) {
+    for (const Blob* p : params) history_.push_back(std::make_shared<Blob>(p->shape()));
+  }
+}
+
+SolverAction Solver::RequestedAction() { return action_ ? action_() : SolverAction::kNone; }
+
+std::string Solver::SnapshotFilename(const std::string& extension) const {
+  return StrCat(param_.snapshot_prefix(), "_iter_", iter_, extension);
+}
+
+void Solver::UpdateSmoothedLoss(float loss, int start_iter) {
+  const int average_loss = param_.average_loss();
+  if (static_cast<int>(losses_.size()) < average_loss) {
+    losses_.push_back(loss);
+    const int size = static_cast<int>(losses_.size());
+    smoothed_loss_ = (smoothed_loss_ * static_cast<float>(size - 1) + loss) / static_cast<float>(size);
+  } else {
+    const int idx = (iter_ - start_iter) % average_loss;
+    smoothed_loss_ += (loss - losses_[idx]) / static_cast<float>(average_loss);
+    losses_[idx] = loss;
+  }
+}
+
+void Solver::Solve(const std::string& resume_file) {
+  LOG(INFO) << "Solving " << net_->name();
+  LOG(INFO) << "Learning Rate Policy: " << param_.lr_policy();
+  requested_early_exit_ = false;
+  if (!resume_file.empty()) {
+    LOG(INFO) << "Restoring previous solver status from " << resume_file;
+    Restore(resume_file);
+  }
+  const int start_iter = iter_;
+  Step(param_.max_iter() - iter_);
+  if (param_.snapshot_after_train() && (param_.snapshot() <= 0 || iter_ % param_.snapshot() != 0)) {
+    Snapshot();
+  }
+  if (requested_early_exit_) {
+    LOG(INFO) << "Optimization stopped early.";
+    return;
+  }
+  if (param_.display() && iter_ % param_.display() == 0) {
+    float loss;
+    net_->Forward(&loss);
+    UpdateSmoothedLoss(loss, start_iter);
+    LOG(INFO) << "Iteration " << iter_ << ", loss = " << smoothed_loss_;
+  }
+  if (param_.test_interval() && iter_ % param_.test_interval() == 0) TestAll();
+  LOG(INFO) << "Optimization Done.";
+}
+
+void Solver::Step(int iters) {
+  const int start_iter = iter_;
+  const int stop_iter = iter_ + iters;
+  losses_.clear();
+  smoothed_loss_ = 0;
+  display_start_ = std::chrono::steady_clock::now();
+  display_start_iter_ = iter_;
+  while (iter_ < stop_iter) {
+    net_->ClearParamDiffs();
+    if (param_.test_interval() && iter_ % param_.test_interval() == 0 &&
+        (iter_ > 0 || param_.test_initialization())) {
+      TestAll();
+      if (requested_early_exit_) break;
+    }
+    for (SolverCallback* callback : callbacks_) callback->OnStart();
+    float loss = 0;
+    for (int i = 0; i < param_.iter_size(); ++i) loss += net_->ForwardBackward();
+    loss /= static_cast<float>(param_.iter_size());
+    UpdateSmoothedLoss(loss, start_iter);
+    // Computed once per iteration: multistep advances its state here.
+    const float rate = LearningRate(param_, iter_, &current_step_);
+    if (param_.display() && iter_ % param_.display() == 0) DisplayIteration(rate);
+    for (SolverCallback* callback : callbacks_) callback->OnGradientsReady();
+    if (param_.display() && iter_ % param_.display() == 0) {
+      LOG(INFO) << "Iteration " << iter_ << ", lr = " << rate;
+    }
+    ApplyUpdate(rate);
+    ++iter_;
+    const SolverAction request = RequestedAction();
+    if ((param_.snapshot() > 0 && iter_ % param_.snapshot() == 0) ||
+        request == SolverAction::kSnapshot) {
+      Snapshot();
+    }
+    if (request == SolverAction::kStop) {
+      requested_early_exit_ = true;
+      break;
+    }
+  }
+}
+
+void Solver::DisplayIteration(float rate) {
+  const auto now = std::chrono::steady_clock::now();
+  const double lapse = std::chrono::duration<double>(now - display_start_).count();
+  const int iterations = iter_ - display_start_iter_;
+  const double per_second = lapse > 0 ? iterations / lapse : 0;
+  LOG(INFO) << "Iteration " << iter_ << " (" << per_second << " iter/s, " << lapse << "s/"
+            << param_.display() << " iters), loss = " << smoothed_loss_;
+  display_start_ = now;
+  display_start_iter_ = iter_;
+
+  IterationStats stats;
+  stats.iter = iter_;
+  stats.loss = smoothed_loss_;
+  stats.learning_rate = rate;
+  const auto& first_tops = net_->top_vecs().empty() ? BlobVec{} : net_->top_vecs()[0];
+  const int batch = !first_tops.empty() && first_tops[0]->num_axes() > 0 ? first_tops[0]->shape(0) : 0;
+  stats.images_per_second = per_second * batch * param_.iter_size();
+  int score_index = 0;
+  const auto& outputs = net_->output_blobs();
+  for (size_t j = 0; j < outputs.size(); ++j) {
+    const int blob_id = net_->output_blob_indices()[j];
+    const std::string& name = net_->blob_names()[blob_id];
+    const float weight = net_->blob_loss_weights()[blob_id];
+    const float* values = outputs[j]->cpu_data();
+    for (int k = 0; k < outputs[j]->count(); ++k) {
+      std::ostringstream loss_note;
+      if (weight != 0.f) loss_note << " (* " << weight << " = " << weight * values[k] << " loss)";
+      LOG(INFO) << "    Train net output #" << score_index++ << ": " << name << " = " << values[k]
+                << loss_note.str();
+      stats.outputs.emplace_back(name, values[k]);
+    }
+  }
+  for (SolverObserver* observer : observers_) observer->OnIteration(stats);
+}
+
+void Solver::ApplyUpdate(float rate) {
+  ClipGradients();
+  const int n = static_cast<int>(net_->learnable_params().size());
+  for (int i = 0; i < n; ++i) {
+    Normalize(i);
+    Regularize(i);
+    ComputeUpdateValue(i, rate);
+  }
+  net_->Update();
+}
+
+void Solver::ClipGradients() {
+  const float clip = param_.clip_gradients();
+  if (clip < 0) return;
+  double sumsq = 0;
+  for (const Blob* p : net_->learnable_params()) sumsq += p->sumsq_diff();
+  const float norm = static_cast<float>(std::sqrt(sumsq));
+  if (norm > clip) {
+    const float scale = clip / norm;
+    LOG(INFO) << "Gradient clipping: scaling down gradients (L2 norm " << norm << " > " << clip
+              << ") by scale factor " << scale;
+    for (Blob* p : net_->learnable_params()) p->scale_diff(scale);
+  }
+}
+
+void Solver::Normalize(int param_id) {
+  if (param_.iter_size() == 1) return;
+  Blob* p = net_->learnable_params()[param_id];
+  p->scale_diff(1.f / static_cast<float>(param_.iter_size()));
+}
+
+void Solver::Regularize(int param_id) {
+  Blob* p = net_->learnable_params()[param_id];
+  const float decay = param_.weight_decay() * net_->params_weight_decay()[param_id];
+  if (decay == 0.f) return;
+  const int count = p->count();
+  const float* w = p->cpu_data();
+  float* g = p->mutable_cpu_diff();
+  if (param_.regularization_type() == "L2") {
+    cpu::Axpy(count, decay, w, g);
+  } else {
+    for (int i = 0; i < count; ++i) g[i] += decay * static_cast<float>((w[i] > 0) - (w[i] < 0));
+  }
+}
+
+std::vector<TestStats> Solver::TestAll() {
+  std::vector<TestStats> all;
+  for (int i = 0; i < static_cast<int>(test_nets_.size()) && !requested_early_exit_; ++i) {
+    all.push_back(Test(i));
+  }
+  return all;
+}
+
+TestStats Solver::Test(int test_net_id) {
+  LOG(INFO) << "Iteration " << iter_ << ", Testing net (#" << test_net_id << ")";
+  Net* test_net = test_nets_[test_net_id].get();
+  test_net->ShareTrainedLayersWith(*net_);
+  std::vector<float> scores;
+  std::vector<int> score_output;
+  double loss = 0;
+  const int test_iter = param_.test_iter(test_net_id);
+  for (int i = 0; i < test_iter; ++i) {
+    for (SolverAction request = RequestedAction(); request != SolverAction::kNone;
+         request = RequestedAction()) {
+      if (request == SolverAction::kSnapshot) Snapshot();
+      if (request == SolverAction::kStop) requested_early_exit_ = true;
+    }
+    if (requested_early_exit_) break;
+    float iter_loss;
+    const auto& result = test_net->Forward(&iter_loss);
+    if (param_.test_compute_loss()) loss += iter_loss;
+    size_t idx = 0;
+    for (size_t j = 0; j < result.size(); ++j) {
+      const float* values = result[j]->cpu_data();
+      for (int k = 0; k < result[j]->count(); ++k, ++idx) {
+        if (i == 0) {
+          scores.push_back(values[k]);
+          score_output.push_back(static_cast<int>(j));
+        } else {
+          scores[idx] += values[k];
+        }
+      }
+    }
+  }
+  TestStats stats;
+  stats.iter = iter_;
+  stats.test_net_id = test_net_id;
+  if (requested_early_exit_) {
+    LOG(INFO) << "Test interrupted.";
+    return stats;
+  }
+  if (param_.test_compute_loss()) LOG(INFO) << "Test loss: " << loss / test_iter;
+  for (size_t i = 0; i < scores.size(); ++i) {
+    const int blob_id = test_net->output_blob_indices()[score_output[i]];
+    const std::string& name = test_net->blob_names()[blob_id];
+    const float weight = test_net->blob_loss_weights()[blob_id];
+    const float mean = scores[i] / static_cast<float>(test_iter);
+    std::ostringstream loss_note;
+    if (weight != 0.f) loss_note << " (* " << weight << " = " << weight * mean << " loss)";
+    LOG(INFO) << "    Test net output #" << i << ": " << name << " = " << mean << loss_note.str();
+    stats.outputs.emplace_back(name, mean);
+  }
+  for (SolverObserver* observer : observers_) observer->OnTest(stats);
+  return stats;
+}
+
+std::string Solver::Snapshot() {
+  const std::string model_file = SnapshotFilename(".caffemodel");
+  caffe::NetParameter net_param;
+  net_->ToProto(&net_param, param_.snapshot_diff());
+  LOG(INFO) << "Snapshotting to binary proto file " << model_file;
+  WriteBinaryProto(model_file, net_param);
+
+  caffe::SolverState state;
+  state.set_iter(iter_);
+  state.set_learned_net(model_file);
+  state.set_current_step(current_step_);
+  for (const auto& h : history_) h->ToProto(state.add_history());
+  const std::string state_file = SnapshotFilename(".solverstate");
+  LOG(INFO) << "Snapshotting solver state to binary proto file " << state_file;
+  WriteBinaryProto(state_file, state);
+  for (SolverObserver* observer : observers_) observer->OnSnapshot(iter_, model_file, state_file);
+  return model_file;
+}
+
+void Solver::Restore(const std::string& state_file) {
+  if (state_file.size() >= 3 && state_file.compare(state_file.size() - 3, 3, ".h5") == 0) {
+    throw Unsupported(StrCat(state_file, ": HDF5 solver states are not supported yet"));
+  }
+  caffe::SolverState state;
+  ReadBinaryProto(state_file, &state);
+  if (static_cast<size_t>(state.history_size()) != history_.size()) {
+    throw InvalidArgument(StrCat(state_file, " holds ", state.history_size(),
+                                 " history blobs, but a ", type(), " solver for this net keeps ",
+                                 history_.size(), "; was it written for another net or solver type?"));
+  }
+  if (state.has_learned_net() && !state.learned_net().empty()) {
+    std::string model = state.learned_net();
+    namespace fs = std::filesystem;
+    if (!fs::exists(model)) {
+      // The snapshot directory may have moved: look beside the state file.
+      const fs::path beside = fs::path(state_file).parent_path() / fs::path(model).filename();
+      if (fs::exists(beside)) model = beside.string();
+    }
+    net_->CopyTrainedLayersFromFile(model);
+  }
+  for (size_t i = 0; i < history_.size(); ++i) {
+    try {
+      history_[i]->FromProto(state.history(static_cast<int>(i)), /*reshape=*/false);
+    } catch (const Error& e) {
+      throw Error(e.code(), StrCat(state_file, ": history blob ", i, ": ", e.what()));
+    }
+  }
+  iter_ = state.iter();
+  current_step_ = state.current_step();
+  SkipTrainDataTo(iter_);
+}
+
+void Solver::SkipTrainDataTo(int iter) {
+  // Caffe restarts its data layers from the first record on resume; Crema continues with the
+  // batches the interrupted run would have read next, so a resumed run equals an
+  // uninterrupted one.
+  const int64_t batches = static_cast<int64_t>(iter) * param_.iter_size();
+  if (batches == 0) return;
+  LOG(INFO) << "Data layers skip " << batches << " batches to continue where the snapshot left off";
+  for (const auto& layer : net_->layers()) layer->SkipBatches(batches);
+}
+
+}  // namespace crema

@@ -1,0 +1,163 @@
+// Solver: trains a Net by gradient descent, tests it at intervals, and snapshots it.
+//
+// One training iteration (Step) is Caffe's, in Caffe's order:
+//   1. zero parameter diffs; run the test nets when iter % test_interval == 0
+//      (and iter > 0 or test_initialization);
+//   2. forward+backward iter_size times, accumulating gradients;
+//   3. rate = lr_policy(iter); clip the summed gradient to clip_gradients (global L2 norm);
+//      then per parameter: divide by iter_size, add weight decay (L2 or L1, coupled),
+//      ComputeUpdateValue (the solver type's rule); data -= diff;
+//   4. iter += 1; snapshot every `snapshot` iterations or on request.
+// Solve runs Step until max_iter, snapshots at the end (snapshot_after_train), and reports a
+// final test. Log lines follow Caffe's format so its log parsers keep working.
+//
+// The Solver base implements everything but the update rule; subclasses (SGD, Nesterov,
+// AdaGrad, …) implement ComputeUpdateValue and say how many history blobs each parameter
+// keeps. History is what a .solverstate stores: history()[k·N + i] is the k-th history blob of
+// learnable parameter i, N = number of learnable parameters.
+//
+// A Solver is used by one thread. Errors in the configuration (nets, policies, snapshot
+// location) throw crema::Error from the constructor, before any training starts.
+#ifndef CREMA_SOLVER_SOLVER_H_
+#define CREMA_SOLVER_SOLVER_H_
+
+#include <chrono>
+#include <functional>
+#include <memory>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "crema/net/net.h"
+#include "crema/proto/caffe.pb.h"
+
+namespace crema {
+
+// What a signal handler (or any other controller) asks the solver to do between iterations.
+enum class SolverAction { kNone, kStop, kSnapshot };
+
+// Figures of one displayed iteration.
+struct IterationStats {
+  int iter = 0;
+  float loss = 0;             // smoothed over average_loss iterations
+  float learning_rate = 0;
+  double images_per_second = 0;  // over the iterations since the last display
+  std::vector<std::pair<std::string, float>> outputs;  // train net outputs
+};
+
+// Figures of one test pass (means over test_iter batches).
+struct TestStats {
+  int iter = 0;
+  int test_net_id = 0;
+  std::vector<std::pair<std::string, float>> outputs;
+};
+
+// Receives progress reports (a metrics file, the distributed runtime's rank-0 reporter).
+class SolverObserver {
+ public:
+  virtual ~SolverObserver() = default;
+  virtual void OnIteration(const IterationStats& /*stats*/) {}
+  virtual void OnTest(const TestStats& /*stats*/) {}
+  virtual void OnSnapshot(int /*iter*/, const std::string& /*model_file*/,
+                          const std::string& /*state_file*/) {}
+};
+
+// Hooks around every update, for gradient synchronisation between ranks.
+class SolverCallback {
+ public:
+  virtual ~SolverCallback() = default;
+  // Before the forward-backward passes of an iteration.
+  virtual void OnStart() {}
+  // After the gradients of an iteration are complete, before they are applied.
+  virtual void OnGradientsReady() {}
+};
+
+class Solver {
+ public:
+  // Builds the train net and the test nets named by `param` (net/net_param/train_net/
+  // train_net_param; test_net/test_net_param/generic copies) and loads `param.weights`.
+  // Throws crema::Error for an ill-formed configuration.
+  explicit Solver(const caffe::SolverParameter& param);
+  virtual ~Solver();
+  Solver(const Solver&) = delete;
+  Solver& operator=(const Solver&) = delete;
+
+  // Optionally restores `resume_file` (a .solverstate), then trains to max_iter.
+  void Solve(const std::string& resume_file = "");
+  // Runs `iters` iterations (fewer if a stop is requested).
+  void Step(int iters);
+  // Runs every test net once; returns their stats.
+  std::vector<TestStats> TestAll();
+  // Writes <prefix>_iter_<iter>.caffemodel and .solverstate; returns the model's path.
+  std::string Snapshot();
+  // Loads iter, current_step, history and the weights named by the state's learned_net (a
+  // relative learned_net that does not exist is also looked for beside the state file).
+  // Throws Corruption/IOError naming the file, InvalidArgument when the history does not fit.
+  void Restore(const std::string& state_file);
+
+  // Called between iterations; kStop ends Solve early (after a snapshot if asked for).
+  void SetActionFunction(std::function<SolverAction()> func) { action_ = std::move(func); }
+  // Not owned; must outlive the solver.
+  void AddObserver(SolverObserver* observer) { observers_.push_back(observer); }
+  void AddCallback(SolverCallback* callback) { callbacks_.push_back(callback); }
+
+  virtual const char* type() const = 0;
+  const caffe::SolverParameter& param() const { return param_; }
+  int iter() const { return iter_; }
+  int current_step() const { return current_step_; }
+  Net* net() { return net_.get(); }
+  const std::vector<std::unique_ptr<Net>>& test_nets() const { return test_nets_; }
+  const std::vector<std::shared_ptr<Blob>>& history() const { return history_; }
+  bool requested_early_exit() const { return requested_early_exit_; }
+  float smoothed_loss() const { return smoothed_loss_; }
+
+ protected:
+  // Turns learnable parameter `param_id`'s diff (already clipped, normalized and
+  // regularized) into the step that Net::Update subtracts, at learning rate `rate`.
+  virtual void ComputeUpdateValue(int param_id, float rate) = 0;
+  // How many history blobs each learnable parameter keeps (1 for SGD, 2 for Adam/AdaDelta).
+  virtual int HistoryBlobsPerParam() const { return 1; }
+
+  // Creates history blobs; subclasses call it from their constructors (virtual dispatch
+  // does not reach them from the base constructor).
+  void InitHistory();
+
+  caffe::SolverParameter param_;
+  int iter_ = 0;
+  int current_step_ = 0;
+  std::unique_ptr<Net> net_;
+  std::vector<std::unique_ptr<Net>> test_nets_;
+  std::vector<std::shared_ptr<Blob>> history_;
+
+ private:
+  void InitTrainNet();
+  void InitTestNets();
+  void CheckSnapshotWritable() const;
+  void ApplyUpdate(float rate);
+  void ClipGradients();
+  void Normalize(int param_id);
+  void Regularize(int param_id);
+  TestStats Test(int test_net_id);
+  void UpdateSmoothedLoss(float loss, int start_iter);
+  void DisplayIteration(float rate);
+  SolverAction RequestedAction();
+  std::string SnapshotFilename(const std::string& extension) const;
+  void SkipTrainDataTo(int iter);
+
+  std::vector<float> losses_;
+  float smoothed_loss_ = 0;
+  std::function<SolverAction()> action_;
+  bool requested_early_exit_ = false;
+  std::vector<SolverObserver*> observers_;
+  std::vector<SolverCallback*> callbacks_;
+  std::chrono::steady_clock::time_point display_start_;
+  int display_start_iter_ = 0;
+};
+
+// Creates the solver named by param.type ("SGD", …). Throws InvalidArgument listing the known
+// types when it is unknown.
+std::unique_ptr<Solver> CreateSolver(const caffe::SolverParameter& param);
+
+}  // namespace crema
+
+#endif  // CREMA_SOLVER_SOLVER_H_

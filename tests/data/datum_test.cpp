@@ -1,0 +1,90 @@
+#include "crema/data/datum.h"
+
+#include <gtest/gtest.h>
+
+#include <string>
+
+#include "crema/core/error.h"
+
+namespace crema {
+namespace {
+
+caffe::Datum RawDatum(int c, int h, int w) {
+  caffe::Datum datum;
+  datum.set_channels(c);
+  datum.set_height(h);
+  datum.set_width(w);
+  datum.set_data(std::string(static_cast<size_t>(c * h * w), '\x07'));
+  datum.set_label(3);
+  return datum;
+}
+
+// Runs `fn`, expecting an Error of `code` whose message holds every fragment.
+template <typename Fn>
+void ExpectError(Fn&& fn, ErrorCode code, std::initializer_list<std::string> fragments) {
+  try {
+    fn();
+    ADD_FAILURE() << "expected an error";
+  } catch (const Error& e) {
+    EXPECT_EQ(e.code(), code) << e.what();
+    for (const std::string& f : fragments) {
+      EXPECT_NE(std::string(e.what()).find(f), std::string::npos)
+          << "'" << f << "' not in: " << e.what();
+    }
+  }
+}
+
+TEST(DatumTest, ParseRoundTrip) {
+  const caffe::Datum original = RawDatum(2, 3, 4);
+  const std::string bytes = original.SerializeAsString();
+  caffe::Datum parsed;
+  ParseDatum(bytes, "k", &parsed);
+  EXPECT_EQ(parsed.SerializeAsString(), bytes);
+  EXPECT_EQ(DatumShape(parsed), (std::vector<int>{2, 3, 4}));
+  ValidateDatum(parsed, "k");
+  EXPECT_FALSE(DatumHasFloatData(parsed));
+}
+
+TEST(DatumTest, GarbageBytesAreCorruptionNamingTheKey) {
+  caffe::Datum datum;
+  ExpectError([&] { ParseDatum("\xff\xff\xff\xff\xff", "00000042", &datum); },
+              ErrorCode::kCorruption, {"record '00000042'", "not a valid Datum"});
+}
+
+TEST(DatumTest, WrongRawSizeIsCorruption) {
+  caffe::Datum datum = RawDatum(2, 3, 4);
+  datum.mutable_data()->resize(23);
+  ExpectError([&] { ValidateDatum(datum, "key7"); }, ErrorCode::kCorruption,
+              {"record 'key7'", "23 bytes", "2x3x4", "needs 24"});
+}
+
+TEST(DatumTest, FloatDataMustMatchTheShape) {
+  caffe::Datum datum = RawDatum(1, 2, 2);
+  datum.clear_data();
+  for (int i = 0; i < 4; ++i) datum.add_float_data(0.5f * i);
+  ValidateDatum(datum, "f");
+  EXPECT_TRUE(DatumHasFloatData(datum));
+  datum.add_float_data(1.f);
+  ExpectError([&] { ValidateDatum(datum, "f"); }, ErrorCode::kCorruption,
+              {"record 'f'", "5 float_data", "needs 4"});
+  datum.clear_float_data();
+  ExpectError([&] { ValidateDatum(datum, "f"); }, ErrorCode::kCorruption, {"0 float_data"});
+}
+
+TEST(DatumTest, BadShapeIsCorruption) {
+  caffe::Datum datum = RawDatum(1, 2, 2);
+  datum.set_channels(0);
+  ExpectError([&] { ValidateDatum(datum, "z"); }, ErrorCode::kCorruption,
+              {"record 'z'", "channels 0"});
+}
+
+TEST(DatumTest, EncodedDatumsAreUnsupportedForNow) {
+  caffe::Datum datum;
+  datum.set_encoded(true);
+  datum.set_data("\x89PNG....");
+  ExpectError([&] { ValidateDatum(datum, "img"); }, ErrorCode::kUnsupported,
+              {"record 'img'", "encoded images are not supported yet"});
+}
+
+}  // namespace
+}  // namespace crema

@@ -1,0 +1,283 @@
+// The `crema` command end to end: flags in Caffe's forms, training on a tiny LMDB, resuming,
+// and one clear sentence with a non-zero exit for each kind of bad input.
+#include <gtest/gtest.h>
+
+#include <cstring>
+#include <filesystem>
+#include <fstream>
+
+#include "crema/io/proto_io.h"
+#include "crema/proto/caffe.pb.h"
+#include "test_helpers.h"
+#include "tiny_mnist.h"
+
+namespace crema {
+namespace {
+
+using testing::CremaBinary;
+using testing::RunCommand;
+using testing::TempDir;
+using testing::WriteFile;
+
+struct Result {
+  int status;
+  std::string output;
+};
+
+Result Crema(const std::string& arguments) {
+  Result r;
+  r.status = RunCommand("OMP_NUM_THREADS=1 " + CremaBinary() + " " + arguments, &r.output);
+  return r;
+}
+
+#define EXPECT_CONTAINS(haystack, needle) \
+  EXPECT_NE((haystack).find(needle), std::string::npos) << "missing \"" << (needle) << "\" in:\n" << (haystack)
+
+// A small LeNet-like net over the tiny dataset, train and test phases.
+std::string TinyNet(const std::string& train_db, const std::string& test_db) {
+  return R"(name: "TinyNet"
+layer { name: "mnist" type: "Data" top: "data" top: "label" include { phase: TRAIN }
+  transform_param { scale: 0.00390625 }
+  data_param { source: ")" + train_db + R"(" batch_size: 10 backend: LMDB } }
+layer { name: "mnist" type: "Data" top: "data" top: "label" include { phase: TEST }
+  transform_param { scale: 0.00390625 }
+  data_param { source: ")" + test_db + R"(" batch_size: 25 backend: LMDB } }
+layer { name: "conv1" type: "Convolution" bottom: "data" top: "conv1"
+  convolution_param { num_output: 4 kernel_size: 5 weight_filler { type: "xavier" } } }
+layer { name: "pool1" type: "Pooling" bottom: "conv1" top: "pool1"
+  pooling_param { pool: MAX kernel_size: 2 stride: 2 } }
+layer { name: "ip1" type: "InnerProduct" bottom: "pool1" top: "ip1"
+  inner_product_param { num_output: 10 weight_filler { type: "xavier" } } }
+layer { name: "accuracy" type: "Accuracy" bottom: "ip1" bottom: "label" top: "accuracy"
+  include { phase: TEST } }
+layer { name: "loss" type: "SoftmaxWithLoss" bottom: "ip1" bottom: "label" top: "loss" }
+)";
+}
+
+class CliTrainTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    testing::WriteTinyMnist(dir_.file("train-images"), dir_.file("train-labels"), 200, 1);
+    testing::WriteTinyMnist(dir_.file("test-images"), dir_.file("test-labels"), 100, 2);
+    for (const char* split : {"train", "test"}) {
+      const std::string s = split;
+      const Result r = Crema("convert mnist " + dir_.file(s + "-images") + " " +
+                             dir_.file(s + "-labels") + " " + dir_.file(s + "_lmdb"));
+      ASSERT_EQ(r.status, 0) << r.output;
+    }
+    WriteFile(dir_.file("net.prototxt"), TinyNet(dir_.file("train_lmdb"), dir_.file("test_lmdb")));
+  }
+
+  // A solver for the tiny net; `extra` overrides/extends fields.
+  std::string WriteSolver(const std::string& name, const std::string& extra,
+                          const std::string& prefix = "tiny") {
+    const std::string path = dir_.file(name);
+    WriteFile(path, "net: \"" + dir_.file("net.prototxt") +
+                        "\"\ntest_iter: 4\ntest_interval: 20\nbase_lr: 0.01\nmomentum: 0.9\n"
+                        "weight_decay: 0.0005\nlr_policy: \"inv\"\ngamma: 0.0001\npower: 0.75\n"
+                        "display: 10\nrandom_seed: 7\nsnapshot_prefix: \"" +
+                        dir_.file(prefix) + "\"\n" + extra);
+    return path;
+  }
+
+  TempDir dir_;
+};
+
+TEST_F(CliTrainTest, TrainsLogsLikeCaffeAndWritesModelAndMetrics) {
+  const Result r = Crema("train -solver " + WriteSolver("solver.prototxt", "max_iter: 60\n"));
+  ASSERT_EQ(r.status, 0) << r.output;
+  // The lines Caffe's log parsers look for.
+  EXPECT_CONTAINS(r.output, "Iteration 0, Testing net (#0)");
+  EXPECT_CONTAINS(r.output, "Test net output #0: accuracy = ");
+  EXPECT_CONTAINS(r.output, "Test net output #1: loss = ");
+  EXPECT_CONTAINS(r.output, "Train net output #0: loss = ");
+  EXPECT_CONTAINS(r.output, "Iteration 10, lr = ");
+  EXPECT_CONTAINS(r.output, "Optimization Done.");
+  EXPECT_CONTAINS(r.output, "Model written to " + dir_.file("tiny_iter_60.caffemodel"));
+  EXPECT_TRUE(std::filesystem::exists(dir_.file("tiny_iter_60.solverstate")));
+  // The bands are easy: the net must have learnt them.
+  const auto last = r.output.rfind("Test net output #0: accuracy = ");
+  ASSERT_NE(last, std::string::npos);
+  const float accuracy = std::stof(r.output.substr(last + std::strlen("Test net output #0: accuracy = ")));
+  EXPECT_GT(accuracy, 0.9f) << r.output;
+  std::ifstream metrics(dir_.file("tiny_metrics.jsonl"));
+  std::string first;
+  ASSERT_TRUE(std::getline(metrics, first)) << "no metrics file";
+  EXPECT_CONTAINS(first, "\"event\":\"test\"");
+
+  // The trained model scores the same through `crema test`.
+  const Result t = Crema("test -model " + dir_.file("net.prototxt") + " -weights " +
+                         dir_.file("tiny_iter_60.caffemodel") + " -iterations 4");
+  ASSERT_EQ(t.status, 0) << t.output;
+  EXPECT_CONTAINS(t.output, "accuracy = ");
+  EXPECT_CONTAINS(t.output, "loss = ");
+  EXPECT_CONTAINS(t.output, "(* 1 = ");
+}
+
+TEST_F(CliTrainTest, ResumeFromSnapshotEqualsAnUninterruptedRunBitForBit) {
+  const std::string straight = WriteSolver("straight.prototxt", "max_iter: 30\n", "straight");
+  ASSERT_EQ(Crema("train -solver " + straight).status, 0);
+
+  const std::string split = WriteSolver("split.prototxt", "max_iter: 30\n", "split");
+  // Train to 13 (snapshot at the end), then resume from that snapshot to 30.
+  const std::string first_leg = WriteSolver("first.prototxt", "max_iter: 13\n", "split");
+  ASSERT_EQ(Crema("train -solver " + first_leg).status, 0);
+  const Result resumed =
+      Crema("train -solver " + split + " -snapshot " + dir_.file("split_iter_13.solverstate"));
+  ASSERT_EQ(resumed.status, 0) << resumed.output;
+  EXPECT_CONTAINS(resumed.output, "Data layers skip 13 batches");
+
+  caffe::NetParameter a, b;
+  ReadBinaryProto(dir_.file("straight_iter_30.caffemodel"), &a);
+  ReadBinaryProto(dir_.file("split_iter_30.caffemodel"), &b);
+  ASSERT_EQ(a.layer_size(), b.layer_size());
+  int compared = 0;
+  for (int i = 0; i < a.layer_size(); ++i) {
+    ASSERT_EQ(a.layer(i).blobs_size(), b.layer(i).blobs_size());
+    for (int j = 0; j < a.layer(i).blobs_size(); ++j) {
+      const auto& x = a.layer(i).blobs(j);
+      const auto& y = b.layer(i).blobs(j);
+      ASSERT_EQ(x.data_size(), y.data_size());
+      EXPECT_EQ(0, std::memcmp(x.data().data(), y.data().data(), sizeof(float) * x.data_size()))
+          << "layer " << a.layer(i).name() << " blob " << j;
+      ++compared;
+    }
+  }
+  EXPECT_EQ(compared, 4);
+}
+
+TEST_F(CliTrainTest, SigintEffectValuesAreChecked) {
+  const Result r = Crema("train -solver " + WriteSolver("s.prototxt", "max_iter: 1\n") +
+                         " -sigint_effect pause");
+  EXPECT_EQ(r.status, 1);
+  EXPECT_CONTAINS(r.output, "-sigint_effect must be stop, snapshot or none, got 'pause'");
+}
+
+TEST_F(CliTrainTest, WeightsAndSnapshotTogetherAreRefused) {
+  const Result r = Crema("train -solver x.prototxt -weights a.caffemodel -snapshot b.solverstate");
+  EXPECT_EQ(r.status, 1);
+  EXPECT_CONTAINS(r.output, "not both");
+}
+
+TEST(CliTest, UsageAndUnknownCommand) {
+  Result r = Crema("");
+  EXPECT_EQ(r.status, 1);
+  EXPECT_CONTAINS(r.output, "usage:");
+  r = Crema("fly");
+  EXPECT_EQ(r.status, 1);
+  EXPECT_CONTAINS(r.output, "unknown command 'fly'");
+  r = Crema("train");
+  EXPECT_EQ(r.status, 1);
+  EXPECT_CONTAINS(r.output, "train needs -solver");
+  r = Crema("train -solver s.prototxt -gpu 0");
+  EXPECT_EQ(r.status, 1);
+  EXPECT_CONTAINS(r.output, "CPU only");
+}
+
+const char kInputNet[] = R"(name: "small"
+layer { name: "data" type: "Input" top: "data" input_param { shape { dim: 2 dim: 3 } } }
+layer { name: "ip" type: "InnerProduct" bottom: "data" top: "ip"
+        inner_product_param { num_output: 4 weight_filler { type: "gaussian" } } }
+)";
+
+TEST(CliTest, AcceptsAllThreeFlagForms) {
+  TempDir dir;
+  WriteFile(dir.file("net.prototxt"), kInputNet);
+  for (const std::string& form : {"-model " + dir.file("net.prototxt") + " -iterations 2",
+                                  "-model=" + dir.file("net.prototxt") + " -iterations=2",
+                                  "--model " + dir.file("net.prototxt") + " --iterations 2"}) {
+    const Result r = Crema("time " + form);
+    EXPECT_EQ(r.status, 0) << form << "\n" << r.output;
+    EXPECT_CONTAINS(r.output, "Average Forward-Backward");
+    EXPECT_CONTAINS(r.output, "Iteration: 2 forward-backward time");
+  }
+}
+
+TEST(CliTest, SyntaxErrorNamesFileLineAndColumn) {
+  TempDir dir;
+  WriteFile(dir.file("bad.prototxt"), "name: \"x\"\nlayer {\n  name: \"a\"\n  tpye: \"Input\"\n}\n");
+  const Result r = Crema("time -model " + dir.file("bad.prototxt"));
+  EXPECT_EQ(r.status, 1);
+  EXPECT_CONTAINS(r.output, dir.file("bad.prototxt") + ":4:3: ");
+  EXPECT_CONTAINS(r.output, "tpye");
+}
+
+TEST(CliTest, UnknownLayerTypeListsKnownTypes) {
+  TempDir dir;
+  WriteFile(dir.file("net.prototxt"),
+            "layer { name: \"d\" type: \"Input\" top: \"x\" input_param { shape { dim: 1 } } }\n"
+            "layer { name: \"z\" type: \"Frobnicate\" bottom: \"x\" top: \"y\" }\n");
+  const Result r = Crema("time -model " + dir.file("net.prototxt"));
+  EXPECT_EQ(r.status, 1);
+  EXPECT_CONTAINS(r.output, "layer 'z' has unknown type 'Frobnicate' (known types: ");
+  EXPECT_CONTAINS(r.output, "Convolution");
+}
+
+TEST(CliTest, MissingBottomNamesLayerAndBlob) {
+  TempDir dir;
+  WriteFile(dir.file("net.prototxt"),
+            "layer { name: \"r\" type: \"ReLU\" bottom: \"nothing\" top: \"y\" }\n");
+  const Result r = Crema("time -model " + dir.file("net.prototxt"));
+  EXPECT_EQ(r.status, 1);
+  EXPECT_CONTAINS(r.output, "layer 'r' (ReLU) reads bottom blob 'nothing'");
+}
+
+TEST(CliTest, MissingFileIsOneSentence) {
+  const Result r = Crema("time -model /nonexistent/net.prototxt");
+  EXPECT_EQ(r.status, 1);
+  EXPECT_CONTAINS(r.output, "cannot open '/nonexistent/net.prototxt'");
+}
+
+TEST(CliTest, TruncatedCaffemodelAndShapeMismatchAreClear) {
+  TempDir dir;
+  WriteFile(dir.file("net.prototxt"), kInputNet);
+  // A model whose ip weight has the wrong shape.
+  caffe::NetParameter model;
+  model.set_name("small");
+  auto* layer = model.add_layer();
+  layer->set_name("ip");
+  layer->set_type("InnerProduct");
+  for (const auto& shape : {std::vector<int>{5, 3}, std::vector<int>{5}}) {
+    auto* blob = layer->add_blobs();
+    int count = 1;
+    for (int d : shape) {
+      blob->mutable_shape()->add_dim(d);
+      count *= d;
+    }
+    for (int i = 0; i < count; ++i) blob->add_data(0.5f);
+  }
+  WriteBinaryProto(dir.file("wrong.caffemodel"), model);
+  Result r = Crema("test -model " + dir.file("net.prototxt") + " -weights " +
+                   dir.file("wrong.caffemodel") + " -iterations 1");
+  EXPECT_EQ(r.status, 1);
+  EXPECT_CONTAINS(r.output, "layer 'ip'");
+  EXPECT_CONTAINS(r.output, "5 3 (15)");
+  EXPECT_CONTAINS(r.output, "4 3 (12)");
+
+  std::string bytes;
+  ASSERT_TRUE(model.SerializeToString(&bytes));
+  WriteFile(dir.file("truncated.caffemodel"), bytes.substr(0, bytes.size() / 2));
+  r = Crema("test -model " + dir.file("net.prototxt") + " -weights " +
+            dir.file("truncated.caffemodel") + " -iterations 1");
+  EXPECT_EQ(r.status, 1);
+  EXPECT_CONTAINS(r.output, "truncated.caffemodel");
+  EXPECT_CONTAINS(r.output, "not a valid binary caffe.NetParameter");
+}
+
+TEST(CliTest, ConvertMnistChecksItsArguments) {
+  Result r = Crema("convert mnist a b");
+  EXPECT_EQ(r.status, 1);
+  EXPECT_CONTAINS(r.output, "usage: crema convert mnist IMAGES LABELS DB");
+  r = Crema("convert cifar x");
+  EXPECT_EQ(r.status, 1);
+  EXPECT_CONTAINS(r.output, "unknown format 'cifar'");
+  TempDir dir;
+  WriteFile(dir.file("junk"), "not an idx file at all");
+  r = Crema("convert mnist " + dir.file("junk") + " " + dir.file("junk") + " " + dir.file("db"));
+  EXPECT_EQ(r.status, 1);
+  EXPECT_CONTAINS(r.output, dir.file("junk"));
+  EXPECT_FALSE(std::filesystem::exists(dir.file("db") + "/data.mdb"));
+}
+
+}  // namespace
+}  // namespace crema

@@ -1,0 +1,418 @@
+#include "crema/layers/data_layer.h"
+
+#include <gtest/gtest.h>
+
+#include <cstdio>
+#include <filesystem>
+#include <set>
+#include <string>
+#include <vector>
+
+#include "crema/core/error.h"
+#include "crema/core/rng.h"
+#include "crema/data/lmdb_dataset.h"
+#include "crema/layers/registry.h"
+#include "test_helpers.h"
+
+namespace crema {
+namespace {
+
+using testing::LayerFromText;
+using testing::TempDir;
+
+constexpr int kC = 2, kH = 3, kW = 4;
+
+std::string Key(int i) {
+  char buf[16];
+  std::snprintf(buf, sizeof(buf), "%08d", i);
+  return buf;
+}
+
+uint8_t PixelOf(int record, int index) {
+  return static_cast<uint8_t>((record * 37 + index * 5) & 0xff);
+}
+
+caffe::Datum RawDatum(int record, int c = kC, int h = kH, int w = kW) {
+  caffe::Datum datum;
+  datum.set_channels(c);
+  datum.set_height(h);
+  datum.set_width(w);
+  std::string bytes(static_cast<size_t>(c * h * w), '\0');
+  for (size_t p = 0; p < bytes.size(); ++p) {
+    bytes[p] = static_cast<char>(PixelOf(record, static_cast<int>(p)));
+  }
+  datum.set_data(bytes);
+  datum.set_label(record);
+  return datum;
+}
+
+// An LMDB of `n` raw records; record i has label i and pixels PixelOf(i, ·).
+void MakeDb(const std::string& path, int n) {
+  LmdbWriter writer(path);
+  for (int i = 0; i < n; ++i) writer.Put(Key(i), RawDatum(i).SerializeAsString());
+  writer.Finish();
+}
+
+caffe::LayerParameter DataParam(const std::string& source, int batch_size,
+                                const std::string& extra = "",
+                                const std::string& phase = "TRAIN") {
+  return LayerFromText("name: 'data' type: 'Data' top: 'data' top: 'label' phase: " + phase +
+                       " data_param { source: '" + source +
+                       "' backend: LMDB batch_size: " + std::to_string(batch_size) + " } " +
+                       extra);
+}
+
+struct Tops {
+  Blob data, label;
+  BlobVec vec() { return {&data, &label}; }
+};
+
+// The label of every item of one Forward.
+std::vector<int> ForwardLabels(DataLayer* layer, Tops* tops) {
+  layer->Forward({}, tops->vec());
+  std::vector<int> labels;
+  for (int i = 0; i < tops->label.count(); ++i) {
+    labels.push_back(static_cast<int>(tops->label.cpu_data()[i]));
+  }
+  return labels;
+}
+
+template <typename Fn>
+void ExpectError(Fn&& fn, ErrorCode code, std::initializer_list<std::string> fragments) {
+  try {
+    fn();
+    ADD_FAILURE() << "expected an error";
+  } catch (const Error& e) {
+    EXPECT_EQ(e.code(), code) << e.what();
+    for (const std::string& f : fragments) {
+      EXPECT_NE(std::string(e.what()).find(f), std::string::npos)
+          << "'" << f << "' not in: " << e.what();
+    }
+  }
+}
+
+TEST(DataLayerTest, BatchesInKeyOrderWithWrapAround) {
+  TempDir dir;
+  MakeDb(dir.file("db"), 5);
+  DataLayer layer(DataParam(dir.file("db"), 2, "transform_param { scale: 0.5 }"));
+  Tops tops;
+  layer.SetUp({}, tops.vec());
+  EXPECT_EQ(tops.data.shape(), (std::vector<int>{2, kC, kH, kW}));
+  EXPECT_EQ(tops.label.shape(), (std::vector<int>{2}));
+  const std::vector<std::vector<int>> expected = {{0, 1}, {2, 3}, {4, 0}, {1, 2}, {3, 4}};
+  for (const std::vector<int>& batch : expected) {
+    ASSERT_EQ(ForwardLabels(&layer, &tops), batch);
+    for (int n = 0; n < 2; ++n) {
+      for (int p = 0; p < kC * kH * kW; ++p) {
+        ASSERT_EQ(tops.data.cpu_data()[n * kC * kH * kW + p],
+                  0.5f * static_cast<float>(PixelOf(batch[static_cast<size_t>(n)], p)));
+      }
+    }
+  }
+}
+
+TEST(DataLayerTest, IsRegisteredAndWorksWithoutALabelTop) {
+  TempDir dir;
+  MakeDb(dir.file("db"), 3);
+  caffe::LayerParameter param = DataParam(dir.file("db"), 3);
+  param.clear_top();
+  param.add_top("data");
+  std::unique_ptr<Layer> layer = LayerRegistry::Global().Create(param);
+  EXPECT_STREQ(layer->type(), "Data");
+  Blob data;
+  layer->SetUp({}, {&data});
+  layer->Forward({}, {&data});
+  EXPECT_EQ(data.shape(), (std::vector<int>{3, kC, kH, kW}));
+  EXPECT_EQ(data.cpu_data()[kC * kH * kW], static_cast<float>(PixelOf(1, 0)));
+}
+
+TEST(DataLayerTest, CropShapesTheTopAndIsCentredInTest) {
+  TempDir dir;
+  MakeDb(dir.file("db"), 2);
+  DataLayer layer(DataParam(dir.file("db"), 2, "transform_param { crop_size: 2 }", "TEST"));
+  Tops tops;
+  layer.SetUp({}, tops.vec());
+  EXPECT_EQ(tops.data.shape(), (std::vector<int>{2, kC, 2, 2}));
+  layer.Forward({}, tops.vec());
+  // Centre offsets ((3-2)/2, (4-2)/2) = (0, 1).
+  for (int n = 0; n < 2; ++n) {
+    for (int c = 0; c < kC; ++c) {
+      for (int h = 0; h < 2; ++h) {
+        for (int w = 0; w < 2; ++w) {
+          EXPECT_EQ(tops.data.cpu_data()[((n * kC + c) * 2 + h) * 2 + w],
+                    static_cast<float>(PixelOf(n, (c * kH + h) * kW + w + 1)));
+        }
+      }
+    }
+  }
+}
+
+TEST(DataLayerTest, RandSkipStartsWithinRangeAndFollowsTheSeed) {
+  TempDir dir;
+  MakeDb(dir.file("db"), 20);
+  std::set<int> starts;
+  for (uint64_t seed = 1; seed <= 40; ++seed) {
+    SetRandomSeed(seed);
+    caffe::LayerParameter param = DataParam(dir.file("db"), 2);
+    param.mutable_data_param()->set_rand_skip(6);
+    DataLayer skipping(param);
+    Tops tops;
+    skipping.SetUp({}, tops.vec());
+    const std::vector<int> labels = ForwardLabels(&skipping, &tops);
+    ASSERT_GE(labels[0], 0);
+    ASSERT_LT(labels[0], 6);
+    EXPECT_EQ(labels[1], labels[0] + 1);
+    starts.insert(labels[0]);
+
+    SetRandomSeed(seed);  // the same seed skips the same number
+    DataLayer again(param);
+    Tops tops2;
+    again.SetUp({}, tops2.vec());
+    EXPECT_EQ(ForwardLabels(&again, &tops2), labels);
+  }
+  EXPECT_GE(starts.size(), 4u);
+}
+
+TEST(DataLayerTest, SkipBatchesAdvancesBeforeTheFirstForward) {
+  TempDir dir;
+  MakeDb(dir.file("db"), 5);
+  DataLayer layer(DataParam(dir.file("db"), 2));
+  Tops tops;
+  layer.SetUp({}, tops.vec());
+  layer.SkipBatches(3);  // 6 records: 0 1 | 2 3 | 4 0 | → starts at 1
+  EXPECT_EQ(ForwardLabels(&layer, &tops), (std::vector<int>{1, 2}));
+  ExpectError([&] { layer.SkipBatches(1); }, ErrorCode::kInvalidArgument,
+              {"Layer 'data' (Data)", "before the first Forward"});
+
+  DataLayer big(DataParam(dir.file("db"), 3));
+  big.SetUp({}, tops.vec());
+  big.SkipBatches(int64_t{1} << 40);  // (2^40 · 3) mod 5 = 3, no overflow
+  EXPECT_EQ(ForwardLabels(&big, &tops), (std::vector<int>{3, 4, 0}));
+  ExpectError([&] { big.SkipBatches(-1); }, ErrorCode::kInvalidArgument, {"negative"});
+}
+
+TEST(DataLayerTest, SkipBatchesReproducesAnUninterruptedRun) {
+  TempDir dir;
+  MakeDb(dir.file("db"), 7);
+  caffe::LayerParameter param = DataParam(dir.file("db"), 3,
+                                          "transform_param { crop_size: 2 mirror: true }");
+  param.mutable_data_param()->set_rand_skip(5);
+  std::vector<std::vector<float>> straight;
+  {
+    SetRandomSeed(21);
+    DataLayer layer(param);
+    Tops tops;
+    layer.SetUp({}, tops.vec());
+    for (int i = 0; i < 6; ++i) {
+      layer.Forward({}, tops.vec());
+      straight.emplace_back(tops.data.cpu_data(), tops.data.cpu_data() + tops.data.count());
+    }
+  }
+  SetRandomSeed(21);
+  DataLayer resumed(param);
+  Tops tops;
+  resumed.SetUp({}, tops.vec());
+  resumed.SkipBatches(4);
+  for (int i = 4; i < 6; ++i) {
+    resumed.Forward({}, tops.vec());
+    EXPECT_EQ(std::vector<float>(tops.data.cpu_data(), tops.data.cpu_data() + tops.data.count()),
+              straight[static_cast<size_t>(i)])
+        << "batch " << i;
+  }
+}
+
+TEST(DataLayerTest, FloatDataDatums) {
+  TempDir dir;
+  {
+    LmdbWriter writer(dir.file("db"));
+    for (int i = 0; i < 3; ++i) {
+      caffe::Datum datum;
+      datum.set_channels(1);
+      datum.set_height(2);
+      datum.set_width(2);
+      for (int p = 0; p < 4; ++p) datum.add_float_data(static_cast<float>(i) + 0.25f * p);
+      datum.set_label(10 + i);
+      writer.Put(Key(i), datum.SerializeAsString());
+    }
+  }
+  DataLayer layer(DataParam(dir.file("db"), 3, "transform_param { mean_value: 1 scale: 2 }"));
+  Tops tops;
+  layer.SetUp({}, tops.vec());
+  EXPECT_EQ(tops.data.shape(), (std::vector<int>{3, 1, 2, 2}));
+  EXPECT_EQ(ForwardLabels(&layer, &tops), (std::vector<int>{10, 11, 12}));
+  for (int i = 0; i < 3; ++i) {
+    for (int p = 0; p < 4; ++p) {
+      EXPECT_FLOAT_EQ(tops.data.cpu_data()[i * 4 + p], (static_cast<float>(i) + 0.25f * p - 1) * 2);
+    }
+  }
+}
+
+TEST(DataLayerTest, RecordOfAnotherShapeIsAnErrorNamingItsKey) {
+  TempDir dir;
+  {
+    LmdbWriter writer(dir.file("db"));
+    for (int i = 0; i < 6; ++i) {
+      const caffe::Datum datum = i == 3 ? RawDatum(i, kC, kH, kW + 1) : RawDatum(i);
+      writer.Put(Key(i), datum.SerializeAsString());
+    }
+  }
+  DataLayer layer(DataParam(dir.file("db"), 2, "", "TEST"));
+  Tops tops;
+  layer.SetUp({}, tops.vec());
+  EXPECT_EQ(ForwardLabels(&layer, &tops), (std::vector<int>{0, 1}));
+  ExpectError([&] { layer.Forward({}, tops.vec()); }, ErrorCode::kInvalidArgument,
+              {"Layer 'data' (Data)", dir.file("db"), "record '00000003'", "2 3 5 (30)",
+               "2 3 4 (24)"});
+}
+
+TEST(DataLayerTest, CorruptRecordSurfacesAtForward) {
+  TempDir dir;
+  {
+    LmdbWriter writer(dir.file("db"));
+    writer.Put(Key(0), RawDatum(0).SerializeAsString());
+    writer.Put(Key(1), RawDatum(1).SerializeAsString());
+    writer.Put(Key(2), "\xff\xff\xff\xff not a datum");
+  }
+  DataLayer layer(DataParam(dir.file("db"), 2, "", "TEST"));
+  Tops tops;
+  layer.SetUp({}, tops.vec());
+  EXPECT_EQ(ForwardLabels(&layer, &tops), (std::vector<int>{0, 1}));
+  ExpectError([&] { layer.Forward({}, tops.vec()); }, ErrorCode::kCorruption,
+              {"Layer 'data' (Data)", "record '00000002'", "not a valid Datum"});
+}
+
+TEST(DataLayerTest, MissingSourceNamesThePath) {
+  TempDir dir;
+  DataLayer layer(DataParam(dir.file("missing_lmdb"), 2));
+  Tops tops;
+  ExpectError([&] { layer.SetUp({}, tops.vec()); }, ErrorCode::kIOError,
+              {"Layer 'data' (Data)", dir.file("missing_lmdb")});
+}
+
+TEST(DataLayerTest, LevelDbIsRefused) {
+  TempDir dir;
+  MakeDb(dir.file("db"), 2);
+  caffe::LayerParameter param = DataParam(dir.file("db"), 2);
+  param.mutable_data_param()->set_backend(caffe::DataParameter::LEVELDB);
+  DataLayer layer(param);
+  Tops tops;
+  ExpectError([&] { layer.SetUp({}, tops.vec()); }, ErrorCode::kUnsupported,
+              {"Layer 'data' (Data)", "LevelDB is not supported", "backend: LMDB"});
+
+  // No backend at all: a LevelDB directory is recognised and refused...
+  std::filesystem::create_directory(dir.file("leveldb"));
+  testing::WriteFile(dir.file("leveldb/CURRENT"), "MANIFEST-000001\n");
+  caffe::LayerParameter unset = DataParam(dir.file("leveldb"), 2);
+  unset.mutable_data_param()->clear_backend();
+  DataLayer leveldb(unset);
+  ExpectError([&] { leveldb.SetUp({}, tops.vec()); }, ErrorCode::kUnsupported,
+              {dir.file("leveldb"), "LevelDB is not supported", "backend: LMDB"});
+
+  // ...and an LMDB directory is read as LMDB.
+  unset.mutable_data_param()->set_source(dir.file("db"));
+  DataLayer lmdb(unset);
+  lmdb.SetUp({}, tops.vec());
+  EXPECT_EQ(ForwardLabels(&lmdb, &tops), (std::vector<int>{0, 1}));
+}
+
+TEST(DataLayerTest, BadParametersAndRecordsFailSetUp) {
+  TempDir dir;
+  MakeDb(dir.file("db"), 2);
+  Tops tops;
+  {
+    DataLayer layer(DataParam(dir.file("db"), 0));
+    ExpectError([&] { layer.SetUp({}, tops.vec()); }, ErrorCode::kInvalidArgument,
+                {"Layer 'data' (Data)", "batch_size"});
+  }
+  {
+    DataLayer layer(LayerFromText("name: 'data' type: 'Data' top: 'data'"));
+    Blob data;
+    ExpectError([&] { layer.SetUp({}, {&data}); }, ErrorCode::kInvalidArgument,
+                {"Layer 'data' (Data)", "source"});
+  }
+  {
+    DataLayer layer(DataParam(dir.file("db"), 2, "transform_param { crop_size: 5 }"));
+    ExpectError([&] { layer.SetUp({}, tops.vec()); }, ErrorCode::kInvalidArgument,
+                {"Layer 'data' (Data)", "crop_size 5"});
+  }
+  {
+    DataLayer layer(DataParam(dir.file("db"), 2, "transform_param { mean_value: 1 mean_value: 2 "
+                                                 "mean_value: 3 }"));
+    ExpectError([&] { layer.SetUp({}, tops.vec()); }, ErrorCode::kInvalidArgument,
+                {"Layer 'data' (Data)", "3 mean_value"});
+  }
+  {
+    LmdbWriter writer(dir.file("encoded"));
+    caffe::Datum datum;
+    datum.set_encoded(true);
+    datum.set_data("\x89PNG");
+    writer.Put(Key(0), datum.SerializeAsString());
+  }
+  {
+    DataLayer layer(DataParam(dir.file("encoded"), 2));
+    ExpectError([&] { layer.SetUp({}, tops.vec()); }, ErrorCode::kUnsupported,
+                {"Layer 'data' (Data)", "encoded images are not supported yet"});
+  }
+  { LmdbWriter writer(dir.file("empty")); }
+  {
+    DataLayer layer(DataParam(dir.file("empty"), 2));
+    ExpectError([&] { layer.SetUp({}, tops.vec()); }, ErrorCode::kInvalidArgument,
+                {"Layer 'data' (Data)", "holds no records"});
+  }
+  {
+    DataLayer layer(DataParam(dir.file("db"), 2));
+    Blob a, b, c;
+    ExpectError([&] { layer.SetUp({}, {&a, &b, &c}); }, ErrorCode::kInvalidArgument,
+                {"Layer 'data' (Data)"});
+  }
+}
+
+TEST(DataLayerTest, DestroysCleanlyWithAFullPrefetchQueue) {
+  TempDir dir;
+  MakeDb(dir.file("db"), 7);
+  for (int forwards : {0, 1, 3}) {
+    caffe::LayerParameter param = DataParam(dir.file("db"), 2);
+    param.mutable_data_param()->set_prefetch(2);
+    DataLayer layer(param);
+    Tops tops;
+    layer.SetUp({}, tops.vec());
+    for (int i = 0; i < forwards; ++i) layer.Forward({}, tops.vec());
+  }  // each destructor stops the thread, which may be waiting for a free batch
+}
+
+TEST(DataLayerTest, MirrorAndRandomCropStayWithinTheRecord) {
+  TempDir dir;
+  MakeDb(dir.file("db"), 1);
+  SetRandomSeed(3);
+  DataLayer layer(DataParam(dir.file("db"), 8,
+                            "transform_param { crop_size: 2 mirror: true }", "TRAIN"));
+  Tops tops;
+  layer.SetUp({}, tops.vec());
+  layer.Forward({}, tops.vec());
+  // Every item is a (possibly mirrored) 2×2 window of record 0.
+  for (int n = 0; n < 8; ++n) {
+    const float* item = tops.data.cpu_data() + n * kC * 4;
+    bool found = false;
+    for (int h = 0; h + 2 <= kH && !found; ++h) {
+      for (int w = 0; w + 2 <= kW && !found; ++w) {
+        for (bool mirror : {false, true}) {
+          bool same = true;
+          for (int c = 0; c < kC; ++c) {
+            for (int y = 0; y < 2; ++y) {
+              for (int x = 0; x < 2; ++x) {
+                const int sx = mirror ? 1 - x : x;
+                same &= item[(c * 2 + y) * 2 + x] ==
+                        static_cast<float>(PixelOf(0, (c * kH + h + y) * kW + w + sx));
+              }
+            }
+          }
+          found |= same;
+        }
+      }
+    }
+    EXPECT_TRUE(found) << "item " << n;
+  }
+}
+
+}  // namespace
+}  // namespace crema

@@ -1,0 +1,50 @@
+// The subcommands of the `crema` tool and what they share.
+//
+// Every command takes the positional arguments left after flag parsing (the command name
+// removed) and returns the process exit status. Commands throw crema::Error for user
+// mistakes; main() turns it into one line on stderr and exit status 1.
+#ifndef CREMA_TOOLS_COMMANDS_H_
+#define CREMA_TOOLS_COMMANDS_H_
+
+#include <gflags/gflags.h>
+
+#include <string>
+#include <vector>
+
+#include "crema/proto/caffe.pb.h"
+
+DECLARE_string(solver);
+DECLARE_string(model);
+DECLARE_string(weights);
+DECLARE_string(snapshot);
+DECLARE_string(gpu);
+DECLARE_int32(iterations);
+DECLARE_string(phase);
+DECLARE_int32(level);
+DECLARE_string(stage);
+DECLARE_string(sigint_effect);
+DECLARE_string(sighup_effect);
+DECLARE_string(metrics);
+DECLARE_int32(threads);
+
+namespace crema::tools {
+
+using Args = std::vector<std::string>;
+
+int Train(const Args& args);
+int Test(const Args& args);
+int Time(const Args& args);
+int Convert(const Args& args);
+
+// -stage "a,b" as a list.
+std::vector<std::string> StagesFromFlag();
+// Throws InvalidArgument when -gpu asks for a device (this build computes on CPU only).
+void RequireCpuOnly();
+// Reads a net prototxt and sets its state (phase, -level, -stage).
+caffe::NetParameter ReadNetForPhase(const std::string& path, caffe::Phase phase);
+// Comma-separated list as items (empty items dropped).
+std::vector<std::string> SplitList(const std::string& list);
+
+}  // namespace crema::tools
+
+#endif  // CREMA_TOOLS_COMMANDS_H_

@@ -1,0 +1,89 @@
+// crema time: per-layer forward/backward timings, Caffe's `caffe time`.
+#include <glog/logging.h>
+
+#include <chrono>
+#include <iomanip>
+
+#include "commands.h"
+#include "crema/core/error.h"
+#include "crema/net/net.h"
+
+namespace crema::tools {
+
+namespace {
+using Clock = std::chrono::steady_clock;
+double MillisSince(Clock::time_point start) {
+  return std::chrono::duration<double, std::milli>(Clock::now() - start).count();
+}
+}  // namespace
+
+int Time(const Args& args) {
+  CREMA_REQUIRE(args.empty(), "unexpected argument '", args.empty() ? "" : args[0],
+                "'; time takes flags only");
+  CREMA_REQUIRE(!FLAGS_model.empty(), "time needs -model NET.prototxt");
+  CREMA_REQUIRE(FLAGS_iterations > 0, "-iterations must be positive, got ", FLAGS_iterations);
+  RequireCpuOnly();
+  caffe::Phase phase = caffe::TRAIN;
+  if (FLAGS_phase == "TEST") {
+    phase = caffe::TEST;
+  } else {
+    CREMA_REQUIRE(FLAGS_phase.empty() || FLAGS_phase == "TRAIN",
+                  "-phase must be TRAIN or TEST, got '", FLAGS_phase, "'");
+  }
+  Net net(ReadNetForPhase(FLAGS_model, phase));
+  const auto& layers = net.layers();
+  const auto& bottoms = net.bottom_vecs();
+  const auto& tops = net.top_vecs();
+  const auto& need_backward = net.bottom_need_backward();
+
+  // One untimed pass warms up caches and builds primitives.
+  LOG(INFO) << "Performing Forward";
+  float initial_loss;
+  net.Forward(&initial_loss);
+  LOG(INFO) << "Initial loss: " << initial_loss;
+  LOG(INFO) << "Performing Backward";
+  net.Backward();
+
+  std::vector<double> forward_ms(layers.size(), 0), backward_ms(layers.size(), 0);
+  double forward_total = 0, backward_total = 0;
+  const auto all_start = Clock::now();
+  for (int j = 0; j < FLAGS_iterations; ++j) {
+    const auto iter_start = Clock::now();
+    auto pass_start = Clock::now();
+    for (size_t i = 0; i < layers.size(); ++i) {
+      const auto start = Clock::now();
+      layers[i]->Forward(bottoms[i], tops[i]);
+      forward_ms[i] += MillisSince(start);
+    }
+    forward_total += MillisSince(pass_start);
+    pass_start = Clock::now();
+    for (size_t i = layers.size(); i-- > 0;) {
+      if (!net.layer_need_backward()[i]) continue;
+      const auto start = Clock::now();
+      layers[i]->Backward(tops[i], need_backward[i], bottoms[i]);
+      backward_ms[i] += MillisSince(start);
+    }
+    backward_total += MillisSince(pass_start);
+    LOG(INFO) << "Iteration: " << j + 1 << " forward-backward time: " << MillisSince(iter_start)
+              << " ms.";
+  }
+  const double total = MillisSince(all_start);
+  const double n = FLAGS_iterations;
+  LOG(INFO) << "Average time per layer: ";
+  for (size_t i = 0; i < layers.size(); ++i) {
+    LOG(INFO) << std::setfill(' ') << std::setw(10) << layers[i]->name()
+              << "\tforward: " << forward_ms[i] / n << " ms.";
+    LOG(INFO) << std::setfill(' ') << std::setw(10) << layers[i]->name()
+              << "\tbackward: " << backward_ms[i] / n << " ms.";
+  }
+  LOG(INFO) << "Average Forward pass: " << forward_total / n << " ms.";
+  LOG(INFO) << "Average Backward pass: " << backward_total / n << " ms.";
+  LOG(INFO) << "Average Forward-Backward: " << total / n << " ms.";
+  LOG(INFO) << "Total Time: " << total << " ms.";
+  if (!tops.empty() && !tops[0].empty() && tops[0][0]->num_axes() > 0) {
+    LOG(INFO) << "Throughput: " << tops[0][0]->shape(0) * n / (total / 1000) << " images/s.";
+  }
+  return 0;
+}
+
+}  // namespace crema::tools
