@@ -5,9 +5,12 @@
 #include <string>
 
 #include "crema/core/error.h"
+#include "test_helpers.h"
 
 namespace crema {
 namespace {
+
+using testing::ExpectError;
 
 caffe::Datum RawDatum(int c, int h, int w) {
   caffe::Datum datum;
@@ -20,20 +23,6 @@ caffe::Datum RawDatum(int c, int h, int w) {
 }
 
 // Runs `fn`, expecting an Error of `code` whose message holds every fragment.
-template <typename Fn>
-void ExpectError(Fn&& fn, ErrorCode code, std::initializer_list<std::string> fragments) {
-  try {
-    fn();
-    ADD_FAILURE() << "expected an error";
-  } catch (const Error& e) {
-    EXPECT_EQ(e.code(), code) << e.what();
-    for (const std::string& f : fragments) {
-      EXPECT_NE(std::string(e.what()).find(f), std::string::npos)
-          << "'" << f << "' not in: " << e.what();
-    }
-  }
-}
-
 TEST(DatumTest, ParseRoundTrip) {
   const caffe::Datum original = RawDatum(2, 3, 4);
   const std::string bytes = original.SerializeAsString();

@@ -14,6 +14,8 @@
 namespace crema {
 namespace {
 
+using testing::ExpectError;
+
 using testing::TempDir;
 
 void AppendBigEndian(std::string* out, uint32_t v) {
@@ -45,20 +47,6 @@ std::string LabelFile(const std::vector<uint8_t>& labels, uint32_t magic = 2049)
   AppendBigEndian(&out, static_cast<uint32_t>(labels.size()));
   for (uint8_t l : labels) out.push_back(static_cast<char>(l));
   return out;
-}
-
-template <typename Fn>
-void ExpectError(Fn&& fn, ErrorCode code, std::initializer_list<std::string> fragments) {
-  try {
-    fn();
-    ADD_FAILURE() << "expected an error";
-  } catch (const Error& e) {
-    EXPECT_EQ(e.code(), code) << e.what();
-    for (const std::string& f : fragments) {
-      EXPECT_NE(std::string(e.what()).find(f), std::string::npos)
-          << "'" << f << "' not in: " << e.what();
-    }
-  }
 }
 
 TEST(MnistTest, ConvertsLikeConvertMnistData) {

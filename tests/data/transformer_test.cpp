@@ -15,6 +15,8 @@
 namespace crema {
 namespace {
 
+using testing::ExpectError;
+
 using testing::TempDir;
 
 caffe::Datum RandomRawDatum(int c, int h, int w, unsigned seed) {
@@ -73,20 +75,6 @@ caffe::TransformationParameter Param(const std::string& text) {
   caffe::TransformationParameter p;
   ParseTextProto(text, "test", &p);
   return p;
-}
-
-template <typename Fn>
-void ExpectError(Fn&& fn, ErrorCode code, std::initializer_list<std::string> fragments) {
-  try {
-    fn();
-    ADD_FAILURE() << "expected an error";
-  } catch (const Error& e) {
-    EXPECT_EQ(e.code(), code) << e.what();
-    for (const std::string& f : fragments) {
-      EXPECT_NE(std::string(e.what()).find(f), std::string::npos)
-          << "'" << f << "' not in: " << e.what();
-    }
-  }
 }
 
 TEST(DataTransformerTest, IdentityByDefault) {

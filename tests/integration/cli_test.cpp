@@ -105,6 +105,16 @@ TEST_F(CliTrainTest, TrainsLogsLikeCaffeAndWritesModelAndMetrics) {
   ASSERT_TRUE(std::getline(metrics, first)) << "no metrics file";
   EXPECT_CONTAINS(first, "\"event\":\"test\"");
 
+  // What Crema writes is Caffe's format: protoc decodes it against the schema.
+  std::string decoded;
+  const int protoc = RunCommand("protoc --decode=caffe.NetParameter -I " + testing::SourceDir() +
+                                    "/proto " + testing::SourceDir() + "/proto/caffe.proto < " +
+                                    dir_.file("tiny_iter_60.caffemodel"),
+                                &decoded);
+  ASSERT_EQ(protoc, 0) << decoded;
+  EXPECT_CONTAINS(decoded, "name: \"conv1\"");
+  EXPECT_CONTAINS(decoded, "shape {\n      dim: 4\n      dim: 1\n      dim: 5\n      dim: 5\n    }");
+
   // The trained model scores the same through `crema test`.
   const Result t = Crema("test -model " + dir_.file("net.prototxt") + " -weights " +
                          dir_.file("tiny_iter_60.caffemodel") + " -iterations 4");
@@ -144,6 +154,33 @@ TEST_F(CliTrainTest, ResumeFromSnapshotEqualsAnUninterruptedRunBitForBit) {
     }
   }
   EXPECT_EQ(compared, 4);
+}
+
+TEST_F(CliTrainTest, SighupSnapshotsAndSigintStops) {
+  const std::string solver = WriteSolver("long.prototxt", "max_iter: 100000000\n", "long");
+  std::string output;
+  // Signal the run once it is training: SIGHUP (snapshot), then SIGINT (stop).
+  const int status = RunCommand(
+      "OMP_NUM_THREADS=1 " + CremaBinary() + " train -solver " + solver + " > " +
+          dir_.file("long.log") + " 2>&1 & pid=$!; "
+          "for i in $(seq 100); do grep -q 'Iteration 10,' " + dir_.file("long.log") +
+          " 2>/dev/null && break; sleep 0.1; done; "
+          "kill -HUP $pid; "
+          "for i in $(seq 100); do grep -q 'Snapshotting solver state' " + dir_.file("long.log") +
+          " && break; sleep 0.1; done; "
+          "kill -INT $pid; wait $pid",
+      &output);
+  const std::string log = ReadFileToString(dir_.file("long.log"));
+  ASSERT_EQ(status, 0) << output << log;
+  EXPECT_CONTAINS(log, "SIGHUP received: snapshotting");
+  EXPECT_CONTAINS(log, "SIGINT received: stopping");
+  EXPECT_CONTAINS(log, "Optimization stopped early.");
+  EXPECT_CONTAINS(log, "Model written to " + dir_.file("long_iter_"));
+  int snapshots = 0;
+  for (const auto& entry : std::filesystem::directory_iterator(dir_.path())) {
+    snapshots += entry.path().extension() == ".caffemodel";
+  }
+  EXPECT_EQ(snapshots, 2) << log;  // one on SIGHUP, one when stopping
 }
 
 TEST_F(CliTrainTest, SigintEffectValuesAreChecked) {

@@ -1,6 +1,6 @@
-// A LeNet trained by BVLC Caffe (tests/data/lenet_iter_10000.caffemodel) must score in Crema
+// A LeNet trained by BVLC Caffe (tests/testdata/lenet_iter_10000.caffemodel) must score in Crema
 // what it scored in Caffe: 0.9914 on the 10,000 MNIST test images, and its activations on the
-// first four test images must match the float64 oracle in tests/data/activations.json.
+// first four test images must match the float64 oracle in tests/testdata/activations.json.
 //
 // Needs MNIST: CREMA_MNIST_DIR names the folder scripts/fetch-mnist fills (scripts/test sets it).
 #include <gtest/gtest.h>
@@ -28,7 +28,7 @@ std::string MnistDir() {
   ASSERT_TRUE(std::filesystem::exists(MnistDir() + "/mnist_test_lmdb/data.mdb"))             \
       << "CREMA_MNIST_DIR=" << MnistDir() << " holds no mnist_test_lmdb"
 
-std::string Model() { return testing::SourceDir() + "/tests/data/lenet_iter_10000.caffemodel"; }
+std::string Model() { return testing::SourceDir() + "/tests/testdata/lenet_iter_10000.caffemodel"; }
 
 TEST(LenetReferenceTest, CaffeTrainedModelScores09914OnTheTestSet) {
   REQUIRE_MNIST();
@@ -65,10 +65,10 @@ std::vector<float> FirstTestImages(int n) {
 
 TEST(LenetReferenceTest, ActivationsMatchTheOracle) {
   REQUIRE_MNIST();
-  std::ifstream json_file(testing::SourceDir() + "/tests/data/activations.json");
+  std::ifstream json_file(testing::SourceDir() + "/tests/testdata/activations.json");
   const nlohmann::json oracle = nlohmann::json::parse(json_file);
   caffe::NetParameter param =
-      ReadNetParamsFromTextFile(testing::SourceDir() + "/tests/data/lenet_deploy.prototxt");
+      ReadNetParamsFromTextFile(testing::SourceDir() + "/tests/testdata/lenet_deploy.prototxt");
   param.mutable_layer(0)->mutable_input_param()->mutable_shape(0)->set_dim(0, 4);
   param.mutable_state()->set_phase(caffe::TEST);
   Net net(param);

@@ -212,7 +212,7 @@ TEST(ProtoIoTest, TruncatedCaffemodelIsCorruptionNamingTheFile) {
 
 TEST(ProtoIoTest, TruncatedRealCaffemodelIsCorruption) {
   const std::string bytes =
-      ReadFileToString(testing::SourceDir() + "/tests/data/lenet_iter_10000.caffemodel");
+      ReadFileToString(testing::SourceDir() + "/tests/testdata/lenet_iter_10000.caffemodel");
   testing::TempDir dir;
   const std::string path = dir.file("lenet_cut.caffemodel");
   for (size_t cut : {bytes.size() - 1, bytes.size() - 1000, bytes.size() / 2, bytes.size() / 5}) {
@@ -282,7 +282,7 @@ TEST(ProtoIoTest, WriteIntoMissingDirectoryIsAnIOError) {
 // The real file written by BVLC Caffe.
 TEST(ProtoIoTest, ReadsTheCaffeLeNetModel) {
   const caffe::NetParameter net =
-      ReadNetParamsFromBinaryFile(testing::SourceDir() + "/tests/data/lenet_iter_10000.caffemodel");
+      ReadNetParamsFromBinaryFile(testing::SourceDir() + "/tests/testdata/lenet_iter_10000.caffemodel");
   std::vector<std::string> names;
   for (const auto& layer : net.layer()) names.push_back(layer.name());
   EXPECT_EQ(names, (std::vector<std::string>{"mnist", "conv1", "pool1", "conv2", "pool2", "ip1",
@@ -324,7 +324,7 @@ TEST(ProtoIoTest, ReadsTheCaffeLeNetModel) {
 
 TEST(ProtoIoTest, ReadsTheLeNetDeployNet) {
   const caffe::NetParameter net =
-      ReadNetParamsFromTextFile(testing::SourceDir() + "/tests/data/lenet_deploy.prototxt");
+      ReadNetParamsFromTextFile(testing::SourceDir() + "/tests/testdata/lenet_deploy.prototxt");
   EXPECT_EQ(net.name(), "LeNet");
   ASSERT_EQ(net.layer_size(), 9);
   EXPECT_EQ(net.layer(0).type(), "Input");

@@ -17,6 +17,8 @@
 namespace crema {
 namespace {
 
+using testing::SameMessage;
+
 using caffe::NetParameter;
 using caffe::SolverParameter;
 
@@ -24,16 +26,6 @@ NetParameter ParseNet(const std::string& text) {
   NetParameter param;
   ParseTextProto(text, "test.prototxt", &param);
   return param;
-}
-
-// Fails with a readable list of differences unless the two messages are equal.
-::testing::AssertionResult SameMessage(const google::protobuf::Message& expected,
-                                       const google::protobuf::Message& actual) {
-  google::protobuf::util::MessageDifferencer differencer;
-  std::string report;
-  differencer.ReportDifferencesToString(&report);
-  if (differencer.Compare(expected, actual)) return ::testing::AssertionSuccess();
-  return ::testing::AssertionFailure() << report << "\nactual:\n" << actual.DebugString();
 }
 
 // Upgrades `legacy` and returns the result, failing the test when nothing changed.

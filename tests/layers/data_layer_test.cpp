@@ -17,6 +17,8 @@
 namespace crema {
 namespace {
 
+using testing::ExpectError;
+
 using testing::LayerFromText;
 using testing::TempDir;
 
@@ -75,20 +77,6 @@ std::vector<int> ForwardLabels(DataLayer* layer, Tops* tops) {
     labels.push_back(static_cast<int>(tops->label.cpu_data()[i]));
   }
   return labels;
-}
-
-template <typename Fn>
-void ExpectError(Fn&& fn, ErrorCode code, std::initializer_list<std::string> fragments) {
-  try {
-    fn();
-    ADD_FAILURE() << "expected an error";
-  } catch (const Error& e) {
-    EXPECT_EQ(e.code(), code) << e.what();
-    for (const std::string& f : fragments) {
-      EXPECT_NE(std::string(e.what()).find(f), std::string::npos)
-          << "'" << f << "' not in: " << e.what();
-    }
-  }
 }
 
 TEST(DataLayerTest, BatchesInKeyOrderWithWrapAround) {

@@ -17,20 +17,13 @@
 namespace crema {
 namespace {
 
+using testing::SameMessage;
+
 using caffe::NetParameter;
 using testing::NetFromText;
 
 bool Contains(const std::string& haystack, const std::string& needle) {
   return haystack.find(needle) != std::string::npos;
-}
-
-::testing::AssertionResult SameMessage(const google::protobuf::Message& expected,
-                                       const google::protobuf::Message& actual) {
-  google::protobuf::util::MessageDifferencer differencer;
-  std::string report;
-  differencer.ReportDifferencesToString(&report);
-  if (differencer.Compare(expected, actual)) return ::testing::AssertionSuccess();
-  return ::testing::AssertionFailure() << report << "\nactual:\n" << actual.DebugString();
 }
 
 // The error thrown while building a net from `text`; fails the test when none is.
@@ -618,7 +611,7 @@ TEST(NetTest, CopyTrainedLayersAcceptsLegacyDims) {
 // ---------------------------------------------------------------------------------------
 
 std::string DataFile(const std::string& name) {
-  return testing::SourceDir() + "/tests/data/" + name;
+  return testing::SourceDir() + "/tests/testdata/" + name;
 }
 
 TEST(NetTest, LeNetDeployLoadsCaffeWeightsAndRoundTrips) {

@@ -279,6 +279,30 @@ TEST(SolverTest, TestsAtIntervalsAndSnapshotsOnSchedule) {
   EXPECT_TRUE(std::filesystem::exists(dir.file("sched_iter_6.caffemodel")));
 }
 
+TEST(SolverTest, DisplayedLossIsTheMeanOfTheLastAverageLossIterations) {
+  TempDir dir;
+  // Raw per-iteration losses, from a run that smooths over one iteration.
+  auto raw = CreateSolver(MakeSolverParam("display: 1 max_iter: 7", dir.file("a")));
+  auto smoothed = CreateSolver(MakeSolverParam("display: 1 average_loss: 3 max_iter: 7", dir.file("b")));
+  RecordingObserver raw_losses, smoothed_losses;
+  raw->AddObserver(&raw_losses);
+  smoothed->AddObserver(&smoothed_losses);
+  FillInputs(raw->net());
+  FillInputs(smoothed->net());
+  raw->Step(7);
+  smoothed->Step(7);
+  ASSERT_EQ(raw_losses.iterations.size(), 7u);
+  ASSERT_EQ(smoothed_losses.iterations.size(), 7u);
+  for (size_t i = 0; i < 7; ++i) {
+    double mean = 0;
+    const size_t first = i >= 2 ? i - 2 : 0;
+    for (size_t j = first; j <= i; ++j) mean += raw_losses.iterations[j].loss;
+    mean /= static_cast<double>(i - first + 1);
+    EXPECT_NEAR(smoothed_losses.iterations[i].loss, mean, 1e-5) << "iteration " << i;
+  }
+  EXPECT_NE(raw_losses.iterations[6].loss, smoothed_losses.iterations[6].loss);
+}
+
 TEST(SolverTest, NoTestAtZeroWithoutTestInitialization) {
   TempDir dir;
   auto solver = CreateSolver(MakeSolverParam(

@@ -2,6 +2,7 @@
 
 #include <gtest/gtest.h>
 #include <google/protobuf/text_format.h>
+#include <google/protobuf/util/message_differencer.h>
 
 #include <array>
 #include <cstdio>
@@ -69,6 +70,15 @@ int RunCommand(const std::string& command, std::string* output) {
   while ((n = fread(buffer.data(), 1, buffer.size(), pipe)) > 0) output->append(buffer.data(), n);
   const int status = pclose(pipe);
   return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+}
+
+::testing::AssertionResult SameMessage(const google::protobuf::Message& expected,
+                                       const google::protobuf::Message& actual) {
+  google::protobuf::util::MessageDifferencer differencer;
+  std::string report;
+  differencer.ReportDifferencesToString(&report);
+  if (differencer.Compare(expected, actual)) return ::testing::AssertionSuccess();
+  return ::testing::AssertionFailure() << report << "\nactual:\n" << actual.DebugString();
 }
 
 void WriteFile(const std::string& path, const std::string& contents) {

@@ -2,11 +2,15 @@
 #ifndef CREMA_TESTS_UTIL_TEST_HELPERS_H_
 #define CREMA_TESTS_UTIL_TEST_HELPERS_H_
 
+#include <gtest/gtest.h>
+
+#include <initializer_list>
 #include <memory>
 #include <string>
 #include <vector>
 
 #include "crema/core/blob.h"
+#include "crema/core/error.h"
 #include "crema/proto/caffe.pb.h"
 
 namespace crema::testing {
@@ -36,12 +40,31 @@ class TempDir {
   std::string path_;
 };
 
-// Path of the source tree (for examples/ and tests/data/) and of the built `crema` binary.
+// Path of the source tree (for examples/ and tests/testdata/) and of the built `crema` binary.
 std::string SourceDir();
 std::string CremaBinary();
 
 // Runs a shell command; returns its exit status and captures stdout+stderr into *output.
 int RunCommand(const std::string& command, std::string* output);
+
+// Runs `fn`, expecting a crema::Error of `code` whose message contains every fragment.
+template <typename Fn>
+void ExpectError(Fn&& fn, ErrorCode code, std::initializer_list<std::string> fragments) {
+  try {
+    fn();
+    ADD_FAILURE() << "expected an error";
+  } catch (const Error& e) {
+    EXPECT_EQ(e.code(), code) << e.what();
+    for (const std::string& f : fragments) {
+      EXPECT_NE(std::string(e.what()).find(f), std::string::npos)
+          << "'" << f << "' not in: " << e.what();
+    }
+  }
+}
+
+// Success when the messages are equal; otherwise a readable list of the differences.
+::testing::AssertionResult SameMessage(const google::protobuf::Message& expected,
+                                       const google::protobuf::Message& actual);
 
 // Writes `contents` to `path`, failing the test on error.
 void WriteFile(const std::string& path, const std::string& contents);
