@@ -101,9 +101,9 @@ TEST_F(CliTrainTest, TrainsLogsLikeCaffeAndWritesModelAndMetrics) {
   const float accuracy = std::stof(r.output.substr(last + std::strlen("Test net output #0: accuracy = ")));
   EXPECT_GT(accuracy, 0.9f) << r.output;
   std::ifstream metrics(dir_.file("tiny_metrics.jsonl"));
-  std::string first;
-  ASSERT_TRUE(std::getline(metrics, first)) << "no metrics file";
-  EXPECT_CONTAINS(first, "\"event\":\"test\"");
+  std::string first_metric;
+  ASSERT_TRUE(std::getline(metrics, first_metric)) << "no metrics file";
+  EXPECT_CONTAINS(first_metric, "\"event\":\"test\"");
 
   // What Crema writes is Caffe's format: protoc decodes it against the schema.
   std::string decoded;
@@ -114,6 +114,17 @@ TEST_F(CliTrainTest, TrainsLogsLikeCaffeAndWritesModelAndMetrics) {
   ASSERT_EQ(protoc, 0) << decoded;
   EXPECT_CONTAINS(decoded, "name: \"conv1\"");
   EXPECT_CONTAINS(decoded, "shape {\n      dim: 4\n      dim: 1\n      dim: 5\n      dim: 5\n    }");
+
+  // Fine-tuning from the trained weights starts where training ended: the test at
+  // iteration 0 already scores well.
+  const Result tune = Crema("train -solver " + WriteSolver("tune.prototxt", "max_iter: 1\n", "tune") +
+                            " -weights " + dir_.file("tiny_iter_60.caffemodel"));
+  ASSERT_EQ(tune.status, 0) << tune.output;
+  EXPECT_CONTAINS(tune.output, "Loading weights from " + dir_.file("tiny_iter_60.caffemodel"));
+  const auto first = tune.output.find("Test net output #0: accuracy = ");
+  ASSERT_NE(first, std::string::npos);
+  EXPECT_GT(std::stof(tune.output.substr(first + std::strlen("Test net output #0: accuracy = "))),
+            0.9f);
 
   // The trained model scores the same through `crema test`.
   const Result t = Crema("test -model " + dir_.file("net.prototxt") + " -weights " +
