@@ -67,12 +67,13 @@ TEST(DatumTest, BadShapeIsCorruption) {
               {"record 'z'", "channels 0"});
 }
 
-TEST(DatumTest, EncodedDatumsAreUnsupportedForNow) {
+TEST(DatumTest, EncodedDatumsNeedBytes) {
   caffe::Datum datum;
   datum.set_encoded(true);
+  ExpectError([&] { ValidateDatum(datum, "img"); }, ErrorCode::kCorruption,
+              {"record 'img'", "no bytes"});
   datum.set_data("\x89PNG....");
-  ExpectError([&] { ValidateDatum(datum, "img"); }, ErrorCode::kUnsupported,
-              {"record 'img'", "encoded images are not supported yet"});
+  ValidateDatum(datum, "img");  // decoding is checked when the image is used
 }
 
 }  // namespace

@@ -9,7 +9,9 @@
 #include <vector>
 
 #include "crema/core/error.h"
+#include "crema/core/rank.h"
 #include "crema/core/rng.h"
+#include "crema/data/image_codec.h"
 #include "crema/data/lmdb_dataset.h"
 #include "crema/layers/registry.h"
 #include "test_helpers.h"
@@ -209,6 +211,114 @@ TEST(DataLayerTest, SkipBatchesReproducesAnUninterruptedRun) {
   }
 }
 
+// The data of `batches` Forwards.
+std::vector<std::vector<float>> ForwardData(const caffe::LayerParameter& param, int batches,
+                                            unsigned seed) {
+  SetRandomSeed(seed);
+  DataLayer layer(param);
+  Tops tops;
+  layer.SetUp({}, tops.vec());
+  std::vector<std::vector<float>> out;
+  for (int i = 0; i < batches; ++i) {
+    layer.Forward({}, tops.vec());
+    out.emplace_back(tops.data.cpu_data(), tops.data.cpu_data() + tops.data.count());
+  }
+  return out;
+}
+
+TEST(DataLayerTest, ThreadCountDoesNotChangeTheBatches) {
+  TempDir dir;
+  MakeDb(dir.file("db"), 23);
+  const std::string transform = "transform_param { crop_size: 2 mirror: true scale: 0.5 }";
+  const auto one = ForwardData(DataParam(dir.file("db"), 4, transform), 12, 5);
+  for (const char* knobs : {"crema_data_param { threads: 3 }",
+                            "crema_data_param { threads: 4 queue_depth: 2 }"}) {
+    EXPECT_EQ(ForwardData(DataParam(dir.file("db"), 4, transform + " " + knobs), 12, 5), one)
+        << knobs;
+  }
+}
+
+TEST(DataLayerTest, EncodedRecordsAreDecoded) {
+  TempDir dir;
+  {
+    LmdbWriter writer(dir.file("db"));
+    for (int i = 0; i < 3; ++i) {
+      Image image;
+      image.channels = 3;
+      image.height = 4;
+      image.width = 5;
+      for (int p = 0; p < 60; ++p) image.pixels.push_back(PixelOf(i, p));
+      caffe::Datum datum;
+      datum.set_encoded(true);
+      datum.set_data(EncodeImage(image, "png"));  // lossless: pixels come back exactly
+      datum.set_label(i);
+      writer.Put(Key(i), datum.SerializeAsString());
+    }
+  }
+  for (const auto& [extra, channels] : {std::pair<std::string, int>{"", 3},
+                                        {"transform_param { force_gray: true }", 1}}) {
+    DataLayer layer(DataParam(dir.file("db"), 3, extra));
+    Tops tops;
+    layer.SetUp({}, tops.vec());
+    EXPECT_EQ(tops.data.shape(), (std::vector<int>{3, channels, 4, 5}));
+    EXPECT_EQ(ForwardLabels(&layer, &tops), (std::vector<int>{0, 1, 2}));
+    if (channels == 3) {
+      for (int p = 0; p < 60; ++p) EXPECT_EQ(tops.data.cpu_data()[60 + p], PixelOf(1, p)) << p;
+    }
+  }
+}
+
+// Labels of one epoch of this rank's shard.
+std::vector<int> ShardLabels(const std::string& db, int rank, int world, const char* phase,
+                             int batch_size, int64_t* shard_size) {
+  SetRankInfo({rank, world});
+  DataLayer layer(DataParam(db, batch_size, "", phase));
+  Tops tops;
+  layer.SetUp({}, tops.vec());
+  SetRankInfo({0, 1});
+  *shard_size = layer.shard_size();
+  std::vector<int> labels;
+  while (static_cast<int64_t>(labels.size()) < *shard_size) {
+    for (int label : ForwardLabels(&layer, &tops)) labels.push_back(label);
+  }
+  labels.resize(static_cast<size_t>(*shard_size));
+  return labels;
+}
+
+TEST(DataLayerTest, ShardsAreDisjointEqualInTrainAndCoverTheTestSetOnce) {
+  TempDir dir;
+  const int n = 23;
+  MakeDb(dir.file("db"), n);
+  for (int world = 1; world <= 5; ++world) {
+    std::set<int> train_seen;
+    std::multiset<int> test_seen;
+    for (int rank = 0; rank < world; ++rank) {
+      int64_t size = 0;
+      const auto train = ShardLabels(dir.file("db"), rank, world, "TRAIN", 2, &size);
+      EXPECT_EQ(size, n / world) << "world " << world << " rank " << rank;
+      for (int label : train) EXPECT_TRUE(train_seen.insert(label).second) << "label " << label;
+      const auto test = ShardLabels(dir.file("db"), rank, world, "TEST", 3, &size);
+      test_seen.insert(test.begin(), test.end());
+    }
+    EXPECT_EQ(train_seen.size(), static_cast<size_t>(n / world * world));
+    EXPECT_EQ(test_seen.size(), static_cast<size_t>(n));
+    EXPECT_EQ(std::set<int>(test_seen.begin(), test_seen.end()).size(), static_cast<size_t>(n));
+  }
+  // shard: false reads everything on every rank.
+  SetRankInfo({1, 4});
+  DataLayer whole(DataParam(dir.file("db"), 2, "crema_data_param { shard: false }"));
+  Tops tops;
+  whole.SetUp({}, tops.vec());
+  SetRankInfo({0, 1});
+  EXPECT_EQ(whole.shard_size(), n);
+  // Fewer records than ranks cannot train.
+  SetRankInfo({0, 30});
+  DataLayer starved(DataParam(dir.file("db"), 2));
+  ExpectError([&] { starved.SetUp({}, tops.vec()); }, ErrorCode::kInvalidArgument,
+              {"Layer 'data' (Data)", "23 items", "30 ranks"});
+  SetRankInfo({0, 1});
+}
+
 TEST(DataLayerTest, FloatDataDatums) {
   TempDir dir;
   {
@@ -338,8 +448,8 @@ TEST(DataLayerTest, BadParametersAndRecordsFailSetUp) {
   }
   {
     DataLayer layer(DataParam(dir.file("encoded"), 2));
-    ExpectError([&] { layer.SetUp({}, tops.vec()); }, ErrorCode::kUnsupported,
-                {"Layer 'data' (Data)", "encoded images are not supported yet"});
+    ExpectError([&] { layer.SetUp({}, tops.vec()); }, ErrorCode::kCorruption,
+                {"Layer 'data' (Data)", "does not decode"});
   }
   { LmdbWriter writer(dir.file("empty")); }
   {

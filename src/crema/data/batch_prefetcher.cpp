@@ -6,21 +6,26 @@
 
 namespace crema {
 
-BatchPrefetcher::BatchPrefetcher(int depth, Producer producer)
-    : producer_(std::move(producer)),
-      free_(depth > 0 ? static_cast<size_t>(depth) : 1),
-      full_(depth > 0 ? static_cast<size_t>(depth) : 1) {
-  if (depth < 1) {
-    throw InvalidArgument(StrCat("prefetch depth must be at least 1, got ", depth));
-  }
+BatchPrefetcher::BatchPrefetcher(int depth, int threads, Stages stages)
+    : stages_(std::move(stages)), num_threads_(threads) {
+  CREMA_REQUIRE(depth >= 1, "prefetch depth must be at least 1, got ", depth);
+  CREMA_REQUIRE(threads >= 1, "prefetch threads must be at least 1, got ", threads);
   batches_.reserve(static_cast<size_t>(depth));
+  free_.reserve(static_cast<size_t>(depth));
+  ready_.assign(static_cast<size_t>(depth), nullptr);
   for (int i = 0; i < depth; ++i) {
     batches_.push_back(std::make_unique<Batch>());
-    free_.push(batches_.back().get());
+    free_.push_back(batches_.back().get());
   }
 }
 
 BatchPrefetcher::~BatchPrefetcher() { Stop(); }
+
+void BatchPrefetcher::SetNextIndex(int64_t index) {
+  CREMA_DCHECK(!started_);
+  next_read_index_ = index;
+  next_pop_index_ = index;
+}
 
 void BatchPrefetcher::Start() {
   if (started_) return;
@@ -29,7 +34,7 @@ void BatchPrefetcher::Start() {
     if (stop_) return;
   }
   started_ = true;
-  thread_ = std::thread([this] { Run(); });
+  for (int w = 0; w < num_threads_; ++w) workers_.emplace_back([this, w] { Work(w); });
 }
 
 void BatchPrefetcher::Stop() {
@@ -38,34 +43,56 @@ void BatchPrefetcher::Stop() {
     stop_ = true;
   }
   free_cv_.notify_all();
-  full_cv_.notify_all();
-  if (thread_.joinable()) thread_.join();
+  ready_cv_.notify_all();
+  for (std::thread& worker : workers_) {
+    if (worker.joinable()) worker.join();
+  }
 }
 
-void BatchPrefetcher::Run() {
+void BatchPrefetcher::Work(int worker) {
   for (;;) {
     Batch* batch = nullptr;
-    {
-      std::unique_lock<std::mutex> lock(mutex_);
-      free_cv_.wait(lock, [this] { return stop_ || !free_.empty(); });
-      if (stop_) return;
-      batch = free_.pop();
-    }
+    int64_t index = 0;
     try {
-      producer_(batch);
-    } catch (...) {
+      // Taking a free batch, numbering it and reading its records happen together, so
+      // records reach batches in index order.
+      std::lock_guard<std::mutex> read_lock(read_mutex_);
       {
-        std::lock_guard<std::mutex> lock(mutex_);
+        std::unique_lock<std::mutex> lock(mutex_);
+        free_cv_.wait(lock, [this] { return stop_ || error_ != nullptr || !free_.empty(); });
+        if (stop_ || error_ != nullptr) return;
+        batch = free_.back();
+        free_.pop_back();
+      }
+      index = next_read_index_++;
+      stages_.read(index, batch);
+    } catch (...) {
+      std::lock_guard<std::mutex> lock(mutex_);
+      if (index < error_index_) {
+        error_index_ = index;
         error_ = std::current_exception();
       }
-      full_cv_.notify_all();
+      ready_cv_.notify_all();
+      free_cv_.notify_all();
+      return;
+    }
+    try {
+      stages_.fill(index, batch, worker);
+    } catch (...) {
+      std::lock_guard<std::mutex> lock(mutex_);
+      if (index < error_index_) {
+        error_index_ = index;
+        error_ = std::current_exception();
+      }
+      ready_cv_.notify_all();
+      free_cv_.notify_all();
       return;
     }
     {
       std::lock_guard<std::mutex> lock(mutex_);
-      full_.push(batch);
+      ready_[static_cast<size_t>(index % depth())] = batch;
     }
-    full_cv_.notify_one();
+    ready_cv_.notify_all();
   }
 }
 
@@ -75,12 +102,15 @@ Batch* BatchPrefetcher::Pop() {
   Batch* batch = nullptr;
   {
     std::unique_lock<std::mutex> lock(mutex_);
-    full_cv_.wait(lock, [this] { return stop_ || !full_.empty() || error_ != nullptr; });
-    if (!full_.empty() && !stop_) {
-      batch = full_.pop();
-    } else if (!stop_) {
-      std::rethrow_exception(error_);
-    }
+    Batch** slot = &ready_[static_cast<size_t>(next_pop_index_ % depth())];
+    ready_cv_.wait(lock, [&] {
+      return stop_ || *slot != nullptr || next_pop_index_ >= error_index_;
+    });
+    if (stop_) return nullptr;
+    if (*slot == nullptr) std::rethrow_exception(error_);
+    batch = *slot;
+    *slot = nullptr;
+    ++next_pop_index_;
   }
   last_pop_wait_seconds_ =
       std::chrono::duration<double>(std::chrono::steady_clock::now() - begin).count();
@@ -90,7 +120,7 @@ Batch* BatchPrefetcher::Pop() {
 void BatchPrefetcher::Release(Batch* batch) {
   {
     std::lock_guard<std::mutex> lock(mutex_);
-    free_.push(batch);
+    free_.push_back(batch);
   }
   free_cv_.notify_one();
 }

@@ -20,8 +20,8 @@ void ParseDatum(std::string_view bytes, std::string_view key, caffe::Datum* datu
 
 void ValidateDatum(const caffe::Datum& datum, std::string_view key) {
   if (datum.encoded()) {
-    throw Unsupported(StrCat(Record(key),
-                             " holds an encoded image; encoded images are not supported yet"));
+    if (datum.data().empty()) throw Corruption(StrCat(Record(key), " is an encoded image with no bytes"));
+    return;
   }
   if (datum.channels() <= 0 || datum.height() <= 0 || datum.width() <= 0) {
     throw Corruption(StrCat(Record(key), " has a bad shape: channels ", datum.channels(),
@@ -47,6 +47,30 @@ void ValidateDatum(const caffe::Datum& datum, std::string_view key) {
 
 std::vector<int> DatumShape(const caffe::Datum& datum) {
   return {datum.channels(), datum.height(), datum.width()};
+}
+
+DatumPixels DatumImage(const caffe::Datum& datum, std::string_view key, ColorMode mode,
+                       Image* scratch) {
+  DatumPixels pixels;
+  if (datum.encoded()) {
+    if (!DecodeImage(datum.data(), mode, 0, 0, scratch)) {
+      throw Corruption(StrCat(Record(key), " holds an encoded image that does not decode"));
+    }
+    pixels.bytes = scratch->pixels.data();
+    pixels.channels = scratch->channels;
+    pixels.height = scratch->height;
+    pixels.width = scratch->width;
+    return pixels;
+  }
+  if (DatumHasFloatData(datum)) {
+    pixels.floats = datum.float_data().data();
+  } else {
+    pixels.bytes = reinterpret_cast<const uint8_t*>(datum.data().data());
+  }
+  pixels.channels = datum.channels();
+  pixels.height = datum.height();
+  pixels.width = datum.width();
+  return pixels;
 }
 
 }  // namespace crema

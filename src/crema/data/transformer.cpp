@@ -11,16 +11,36 @@ namespace crema {
 
 namespace {
 
-std::mt19937 SeededEngine(uint64_t seed) {
-  std::seed_seq seq{static_cast<uint32_t>(seed), static_cast<uint32_t>(seed >> 32)};
-  return std::mt19937(seq);
+uint64_t SplitMix64(uint64_t x) {
+  x += 0x9e3779b97f4a7c15ULL;
+  x = (x ^ (x >> 30)) * 0xbf58476d1ce4e5b9ULL;
+  x = (x ^ (x >> 27)) * 0x94d049bb133111ebULL;
+  return x ^ (x >> 31);
 }
+
+// Successive draws from one key: a uniform integer in [0, n).
+class KeyedDraws {
+ public:
+  explicit KeyedDraws(uint64_t key) : state_(key) {}
+  int Uniform(int n) {
+    state_ = SplitMix64(state_);
+    return static_cast<int>((state_ >> 11) % static_cast<uint64_t>(n));
+  }
+
+ private:
+  uint64_t state_;
+};
 
 }  // namespace
 
+uint64_t RandomKey(uint64_t seed, uint64_t item) { return SplitMix64(seed ^ SplitMix64(item)); }
+
 DataTransformer::DataTransformer(const caffe::TransformationParameter& param,
-                                 caffe::Phase phase, uint64_t seed)
-    : param_(param), phase_(phase), rng_(SeededEngine(seed)) {
+                                 caffe::Phase phase)
+    : param_(param), phase_(phase) {
+  if (param_.force_color() && param_.force_gray()) {
+    throw InvalidArgument("transform_param sets both force_color and force_gray; use one");
+  }
   if (param_.has_mean_file() && param_.mean_value_size() > 0) {
     throw InvalidArgument(StrCat("transform_param gives both mean_file '", param_.mean_file(),
                                  "' and mean_value; use one of them"));
@@ -46,10 +66,6 @@ DataTransformer::DataTransformer(const caffe::TransformationParameter& param,
     mean_image_.assign(mean.cpu_data(), mean.cpu_data() + mean.count());
   }
   mean_values_.assign(param_.mean_value().begin(), param_.mean_value().end());
-}
-
-std::vector<int> DataTransformer::InferBlobShape(const caffe::Datum& datum) const {
-  return InferBlobShape(DatumShape(datum));
 }
 
 std::vector<int> DataTransformer::InferBlobShape(const std::vector<int>& chw) const {
@@ -83,63 +99,43 @@ void DataTransformer::CheckInputShape(int channels, int height, int width, int* 
   *out_w = crop > 0 ? crop : width;
 }
 
-int DataTransformer::Rand(int n) {
-  return std::uniform_int_distribution<int>(0, n - 1)(rng_);
+ColorMode DataTransformer::color_mode() const {
+  if (param_.force_color()) return ColorMode::kColor;
+  if (param_.force_gray()) return ColorMode::kGray;
+  return ColorMode::kUnchanged;
 }
 
-void DataTransformer::DrawChoices(int height, int width, int out_h, int out_w, bool* mirror,
-                                  int* h_off, int* w_off) {
-  *mirror = param_.mirror() && Rand(2) == 1;
-  *h_off = 0;
-  *w_off = 0;
-  if (param_.crop_size() > 0) {
-    if (phase_ == caffe::TRAIN) {
-      *h_off = Rand(height - out_h + 1);
-      *w_off = Rand(width - out_w + 1);
-    } else {
-      *h_off = (height - out_h) / 2;
-      *w_off = (width - out_w) / 2;
-    }
-  }
-}
-
-void DataTransformer::SkipTransforms(int64_t n, const std::vector<int>& chw) {
-  if (!param_.mirror() && (param_.crop_size() == 0 || phase_ != caffe::TRAIN)) return;
-  int out_h = 0;
-  int out_w = 0;
-  CheckInputShape(chw[0], chw[1], chw[2], &out_h, &out_w);
-  bool mirror = false;
-  int h_off = 0;
-  int w_off = 0;
-  for (int64_t i = 0; i < n; ++i) {
-    DrawChoices(chw[1], chw[2], out_h, out_w, &mirror, &h_off, &w_off);
-  }
-}
-
-void DataTransformer::Transform(const caffe::Datum& datum, float* out) {
-  const int channels = datum.channels();
-  const int height = datum.height();
-  const int width = datum.width();
-  if (DatumHasFloatData(datum)) {
-    TransformPixels(datum.float_data().data(), channels, height, width, out);
+void DataTransformer::Transform(const DatumPixels& pixels, uint64_t random_key,
+                                float* out) const {
+  if (pixels.floats != nullptr) {
+    TransformPixels(pixels.floats, pixels.channels, pixels.height, pixels.width, random_key, out);
   } else {
-    TransformPixels(reinterpret_cast<const uint8_t*>(datum.data().data()), channels, height,
-                    width, out);
+    TransformPixels(pixels.bytes, pixels.channels, pixels.height, pixels.width, random_key, out);
   }
 }
 
 template <typename Pixel>
 void DataTransformer::TransformPixels(const Pixel* pixels, int channels, int height, int width,
-                                      float* out) {
+                                      uint64_t random_key, float* out) const {
   // Cheap enough to run per datum, and it keeps a bad record from reading out of bounds.
   int out_h = 0;
   int out_w = 0;
   CheckInputShape(channels, height, width, &out_h, &out_w);
   const float scale = param_.scale();
-  bool mirror = false;
+  // The choices of Note [Keyed randomness]: flip first, then the crop offsets.
+  KeyedDraws draws(random_key);
+  const bool mirror = param_.mirror() && draws.Uniform(2) == 1;
   int h_off = 0;
   int w_off = 0;
-  DrawChoices(height, width, out_h, out_w, &mirror, &h_off, &w_off);
+  if (param_.crop_size() > 0) {
+    if (phase_ == caffe::TRAIN) {
+      h_off = draws.Uniform(height - out_h + 1);
+      w_off = draws.Uniform(width - out_w + 1);
+    } else {
+      h_off = (height - out_h) / 2;
+      w_off = (width - out_w) / 2;
+    }
+  }
   const float* mean_image = mean_image_.empty() ? nullptr : mean_image_.data();
   for (int c = 0; c < channels; ++c) {
     const float mean_value = mean_values_.empty()    ? 0.f

@@ -12,26 +12,30 @@
 // Mean subtraction comes before scaling. Options (TransformationParameter):
 //   scale       [1]      multiplier applied after the mean is removed
 //   mean_file   [none]   a mean.binaryproto (BlobProto, legacy num=1/channels/height/width)
-//                        whose C×H×W must equal the datum's (uncropped) C×H×W
+//                        whose C×H×W must equal the image's (uncropped) C×H×W
 //   mean_value  [none]   1 value or one per channel; cannot be combined with mean_file
 //   crop_size   [0]      square crop_size×crop_size window: random offset (uniform over every
 //                        position that fits) in TRAIN, centred ((H−crop)/2, (W−crop)/2) in TEST
 //   mirror      [false]  horizontal flip with probability 1/2, in TRAIN and in TEST alike
-//   force_color, force_gray: only affect encoded images, which are not supported yet.
+//   force_color, force_gray: decode encoded images to 3 (BGR) or 1 channel instead of their
+//                        own count (color_mode()); not both.
 // Output shape: (1, C, crop_size or H, crop_size or W).
 //
-// Randomness comes from the transformer's own std::mt19937, seeded by the caller, so a
-// fixed seed reproduces the same crops and flips whatever other threads do.
+// Note [Keyed randomness]: the random choices for an image (flip, crop offset) are a pure
+// function of the `random_key` the caller passes — data layers use (seed, item number) — so
+// an image is transformed the same way whichever thread transforms it, and a run resumed at
+// item n makes the choices an uninterrupted run would have made, without replaying draws.
 //
-// Thread-safety: Transform mutates the generator; use one transformer per thread.
+// Thread-safety: a transformer is immutable after construction; share it between threads.
 #ifndef CREMA_DATA_TRANSFORMER_H_
 #define CREMA_DATA_TRANSFORMER_H_
 
 #include <cstdint>
-#include <random>
 #include <string>
 #include <vector>
 
+#include "crema/data/datum.h"
+#include "crema/data/image_codec.h"
 #include "crema/proto/caffe.pb.h"
 
 namespace crema {
@@ -39,55 +43,44 @@ namespace crema {
 class DataTransformer {
  public:
   // Reads the mean file, if any.
-  // Throws InvalidArgument when both mean_file and mean_value are given; IOError naming the
-  // mean file when it cannot be read; Corruption naming it when it is not a BlobProto or its
-  // value count does not match its shape.
-  DataTransformer(const caffe::TransformationParameter& param, caffe::Phase phase,
-                  uint64_t seed);
+  // Throws InvalidArgument when both mean_file and mean_value, or both force_color and
+  // force_gray, are given; IOError naming the mean file when it cannot be read; Corruption
+  // naming it when it is not a BlobProto or its value count does not match its shape.
+  DataTransformer(const caffe::TransformationParameter& param, caffe::Phase phase);
 
-  // The output shape (1, C, H', W') for a datum (or a C×H×W input shape).
+  // The output shape (1, C, H', W') for a C×H×W input.
   // Throws InvalidArgument when crop_size exceeds the height or width, when the mean file's
-  // C×H×W differs from the datum's (naming the file and both shapes), or when the number of
+  // C×H×W differs from the input's (naming the file and both shapes), or when the number of
   // mean values is neither 1 nor C.
-  // REQUIRES: the datum passed ValidateDatum (data/datum.h).
-  std::vector<int> InferBlobShape(const caffe::Datum& datum) const;
   std::vector<int> InferBlobShape(const std::vector<int>& chw) const;
 
-  // Writes the transformed datum to out[0 .. C·H'·W'), raw uint8 `data` or `float_data`.
-  // Throws what InferBlobShape throws for a datum it would refuse.
-  // REQUIRES: the datum passed ValidateDatum; `out` has room for C·H'·W' floats.
-  void Transform(const caffe::Datum& datum, float* out);
+  // Writes the transformed image to out[0 .. C·H'·W'). Throws what InferBlobShape throws.
+  // REQUIRES: `out` has room for C·H'·W' floats; exactly one of pixels.bytes/floats is set.
+  void Transform(const DatumPixels& pixels, uint64_t random_key, float* out) const;
 
-  // Makes the random draws n calls of Transform would make for datums of shape C×H×W,
-  // without producing output, so a run that skips records (a resumed run) continues with the
-  // crops and flips an uninterrupted run would have used. Throws what InferBlobShape throws.
-  // REQUIRES: n >= 0; chw has 3 entries.
-  void SkipTransforms(int64_t n, const std::vector<int>& chw);
+  // How encoded images are to be decoded (force_color / force_gray / as stored).
+  ColorMode color_mode() const;
 
   const caffe::TransformationParameter& param() const { return param_; }
 
  private:
   // Throws what InferBlobShape documents; sets the output height and width.
   void CheckInputShape(int channels, int height, int width, int* out_h, int* out_w) const;
-  // Draws the random choices of one Transform: flip, then crop offsets (TRAIN) or the centre
-  // (TEST).
-  void DrawChoices(int height, int width, int out_h, int out_w, bool* mirror, int* h_off,
-                   int* w_off);
-  // A uniformly distributed integer in [0, n).
-  int Rand(int n);
-  // Shared body of Transform for both pixel types.
   template <typename Pixel>
-  void TransformPixels(const Pixel* pixels, int channels, int height, int width, float* out);
+  void TransformPixels(const Pixel* pixels, int channels, int height, int width,
+                       uint64_t random_key, float* out) const;
 
   caffe::TransformationParameter param_;
   caffe::Phase phase_;
-  std::mt19937 rng_;
   // Mean image C×H×W (empty without mean_file) and its shape.
   std::vector<float> mean_image_;
   std::vector<int> mean_shape_;
   // mean_value as given (empty without).
   std::vector<float> mean_values_;
 };
+
+// A 64-bit key mixing a seed and an item number (SplitMix64), for Transform's random_key.
+uint64_t RandomKey(uint64_t seed, uint64_t item);
 
 }  // namespace crema
 

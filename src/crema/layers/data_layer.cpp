@@ -6,9 +6,11 @@
 
 #include <glog/logging.h>
 
+#include "crema/core/rank.h"
 #include "crema/core/rng.h"
 #include "crema/data/datum.h"
 #include "crema/data/lmdb_dataset.h"
+#include "crema/data/shard.h"
 
 namespace crema {
 
@@ -31,9 +33,7 @@ bool LooksLikeLevelDb(const std::string& path) {
 
 }  // namespace
 
-DataLayer::DataLayer(const caffe::LayerParameter& param) : Layer(param) {}
-
-DataLayer::~DataLayer() { prefetcher_.reset(); }
+DataLayer::~DataLayer() { StopPrefetching(); }
 
 void DataLayer::OpenSource() {
   const caffe::DataParameter& dp = layer_param_.data_param();
@@ -52,10 +52,19 @@ void DataLayer::OpenSource() {
                        "the dataset to LMDB and set `backend: LMDB`"));
   }
   source_ = WithContext(Describe(), [&] { return std::make_unique<LmdbReader>(source); });
+  if (source_->size() == 0) Fail(source_->Describe(), " holds no records");
+  const RankInfo rank = GetRankInfo();
+  if (rank.world_size > 1 && layer_param_.crema_data_param().shard()) {
+    const IndexRange range = WithContext(Describe(), [&] {
+      return ShardRange(source_->size(), rank.rank, rank.world_size, phase_);
+    });
+    source_ = std::make_unique<ShardedSource>(std::move(source_), range);
+    LOG(INFO) << Describe() << ": rank " << rank.rank << " of " << rank.world_size << " reads "
+              << source_->Describe();
+  }
 }
 
 void DataLayer::LayerSetUp(const BlobVec& /*bottom*/, const BlobVec& top) {
-  prefetcher_.reset();
   const caffe::DataParameter& dp = layer_param_.data_param();
   if (!layer_param_.has_data_param() || dp.source().empty()) {
     Fail("needs data_param.source, the dataset to read");
@@ -64,8 +73,6 @@ void DataLayer::LayerSetUp(const BlobVec& /*bottom*/, const BlobVec& top) {
   if (dp.batch_size() > static_cast<uint32_t>(INT32_MAX)) {
     Fail("data_param.batch_size ", dp.batch_size(), " is too large");
   }
-  if (dp.prefetch() == 0) Fail("needs data_param.prefetch >= 1, got 0");
-  batch_size_ = static_cast<int>(dp.batch_size());
   output_labels_ = top.size() > 1;
   // The upgrade moves these out of V0/V1 layers only; in a current-format layer they are
   // ignored, as Caffe ignores them, which is worth a warning.
@@ -75,23 +82,21 @@ void DataLayer::LayerSetUp(const BlobVec& /*bottom*/, const BlobVec& top) {
   }
 
   OpenSource();
-  if (source_->size() == 0) Fail(source_->Describe(), " holds no records");
+  transformer_ = WithContext(Describe(), [&] {
+    return std::make_unique<DataTransformer>(layer_param_.transform_param(), phase_);
+  });
+  scratch_.resize(static_cast<size_t>(num_workers()));
 
   // The first record fixes the shape of every batch.
-  const std::string context = StrCat(Describe(), ": ", source_->Describe());
-  WithContext(context, [&] {
-    ParseDatum(source_->value(), source_->key(), &datum_);
-    ValidateDatum(datum_, source_->key());
+  WithContext(StrCat(Describe(), ": ", source_->Describe()), [&] {
+    Scratch& s = scratch_[0];
+    ParseDatum(source_->value(), source_->key(), &s.datum);
+    ValidateDatum(s.datum, source_->key());
+    image_shape_ = DatumImage(s.datum, source_->key(), transformer_->color_mode(), &s.image).shape();
   });
-  datum_shape_ = DatumShape(datum_);
-
-  const uint64_t seed = ThreadRng()();
-  transformer_ = WithContext(Describe(), [&] {
-    return std::make_unique<DataTransformer>(layer_param_.transform_param(), phase_, seed);
-  });
-  data_shape_ = WithContext(Describe(), [&] { return transformer_->InferBlobShape(datum_); });
-  data_shape_[0] = batch_size_;
-  label_shape_ = {batch_size_};
+  data_shape_ = WithContext(Describe(), [&] { return transformer_->InferBlobShape(image_shape_); });
+  data_shape_[0] = static_cast<int>(dp.batch_size());
+  seed_ = RandomKey(ThreadRng()(), static_cast<uint64_t>(GetRankInfo().rank));
 
   if (dp.rand_skip() > 0) {
     const uint32_t skip =
@@ -101,67 +106,53 @@ void DataLayer::LayerSetUp(const BlobVec& /*bottom*/, const BlobVec& top) {
   }
 
   top[0]->Reshape(data_shape_);
-  if (output_labels_) top[1]->Reshape(label_shape_);
+  if (output_labels_) top[1]->Reshape({data_shape_[0]});
   VLOG(1) << Describe() << ": output data size " << top[0]->shape_string();
-
-  prefetcher_ = std::make_unique<BatchPrefetcher>(static_cast<int>(dp.prefetch()),
-                                                  [this](Batch* batch) { FillBatch(batch); });
+  StartPrefetching(data_shape_[0], static_cast<int>(dp.prefetch()));
 }
 
-void DataLayer::Reshape(const BlobVec& /*bottom*/, const BlobVec& /*top*/) {}
-
-void DataLayer::SkipBatches(int64_t n) {
-  if (n < 0) Fail("cannot skip a negative number of batches (", n, ")");
-  if (prefetcher_ == nullptr) Fail("SkipBatches needs SetUp to have run");
-  if (prefetcher_->started()) Fail("SkipBatches must be called before the first Forward");
-  if (n > INT64_MAX / batch_size_) Fail("cannot skip ", n, " batches of ", batch_size_);
+void DataLayer::SkipItems(int64_t n) {
   const int64_t size = source_->size();
-  // (n · batch_size) mod size, without overflow.
-  source_->Skip((n % size) * (batch_size_ % size) % size);
-  // Replay the transformer's random draws too, so crops and flips continue as they would have.
-  WithContext(Describe(), [&] { transformer_->SkipTransforms(n * batch_size_, datum_shape_); });
+  source_->Skip(n % size);
 }
 
-double DataLayer::last_prefetch_wait_seconds() const {
-  return prefetcher_ != nullptr ? prefetcher_->last_pop_wait_seconds() : 0.0;
-}
-
-void DataLayer::FillBatch(Batch* batch) {
-  batch->data.Reshape(data_shape_);
-  if (output_labels_) batch->label.Reshape(label_shape_);
-  float* data = batch->data.mutable_cpu_data();
-  float* label = output_labels_ ? batch->label.mutable_cpu_data() : nullptr;
-  const int item_count = batch->data.count(1);
-  for (int i = 0; i < batch_size_; ++i) {
-    try {
-      ParseDatum(source_->value(), source_->key(), &datum_);
-      ValidateDatum(datum_, source_->key());
-      if (datum_.channels() != datum_shape_[0] || datum_.height() != datum_shape_[1] ||
-          datum_.width() != datum_shape_[2]) {
-        throw InvalidArgument(StrCat("record '", source_->key(), "' has shape ",
-                                     Blob::ShapeString(DatumShape(datum_)),
-                                     " but the first record has shape ",
-                                     Blob::ShapeString(datum_shape_)));
-      }
-      transformer_->Transform(datum_, data + static_cast<size_t>(i) * item_count);
-    } catch (const Error& e) {
-      throw Error(e.code(), StrCat(Describe(), ": ", source_->Describe(), ": ", e.what()));
-    }
-    if (label != nullptr) label[i] = static_cast<float>(datum_.label());
+void DataLayer::ReadBatch(int64_t /*index*/, Batch* batch) {
+  batch->items.resize(static_cast<size_t>(batch_size_));
+  for (StagedItem& item : batch->items) {
+    item.key.assign(source_->key());  // reuses the strings' buffers
+    item.bytes.assign(source_->value());
     source_->Next();
   }
 }
 
-void DataLayer::ForwardCpu(const BlobVec& /*bottom*/, const BlobVec& top) {
-  Batch* batch = prefetcher_->Pop();  // starts the thread; rethrows a producer's error
-  if (batch == nullptr) Fail("the prefetch thread was stopped");
-  top[0]->ReshapeLike(batch->data);
-  std::copy_n(batch->data.cpu_data(), batch->data.count(), top[0]->mutable_cpu_data());
-  if (output_labels_) {
-    top[1]->ReshapeLike(batch->label);
-    std::copy_n(batch->label.cpu_data(), batch->label.count(), top[1]->mutable_cpu_data());
+void DataLayer::FillBatch(int64_t index, Batch* batch, int worker) {
+  Scratch& s = scratch_[static_cast<size_t>(worker)];
+  batch->data.Reshape(data_shape_);
+  if (output_labels_) batch->label.Reshape({batch_size_});
+  float* data = batch->data.mutable_cpu_data();
+  float* label = output_labels_ ? batch->label.mutable_cpu_data() : nullptr;
+  const int item_count = batch->data.count(1);
+  for (int i = 0; i < batch_size_; ++i) {
+    const StagedItem& item = batch->items[static_cast<size_t>(i)];
+    try {
+      ParseDatum(item.bytes, item.key, &s.datum);
+      ValidateDatum(s.datum, item.key);
+      const DatumPixels pixels = DatumImage(s.datum, item.key, transformer_->color_mode(), &s.image);
+      if (pixels.channels != image_shape_[0] || pixels.height != image_shape_[1] ||
+          pixels.width != image_shape_[2]) {
+        throw InvalidArgument(StrCat("record '", item.key, "' has shape ",
+                                     Blob::ShapeString(pixels.shape()),
+                                     " but the first record has shape ",
+                                     Blob::ShapeString(image_shape_)));
+      }
+      const uint64_t item_number = static_cast<uint64_t>(index) * batch_size_ + i;
+      transformer_->Transform(pixels, RandomKey(seed_, item_number),
+                              data + static_cast<size_t>(i) * item_count);
+    } catch (const Error& e) {
+      throw Error(e.code(), StrCat(Describe(), ": ", source_->Describe(), ": ", e.what()));
+    }
+    if (label != nullptr) label[i] = static_cast<float>(s.datum.label());
   }
-  prefetcher_->Release(batch);
 }
 
 }  // namespace crema

@@ -26,17 +26,26 @@
 //              transform_param. In a current-format layer they are ignored with a warning,
 //              as Caffe ignores them.
 //
-// Prefetching: a background thread (data/batch_prefetcher.h) reads, parses and transforms
-// records into batches; Forward copies the next ready batch into the tops. The thread
-// starts on the first Forward, so SkipBatches can still reposition the reader before.
-// The transformer's random generator is seeded from crema::ThreadRng() during SetUp.
+// Encoded records (JPEG/PNG, as convert_imageset --encoded writes them) are decoded with
+// OpenCV, keeping the file's channel count unless transform_param force_color/force_gray says
+// otherwise; every record must decode to the first record's C×H×W.
+//
+// Sharding: in a job of W ranks (core/rank.h) each rank reads only its share of the records
+// (data/shard.h: equal shares in TRAIN, the whole set exactly once across ranks in TEST),
+// unless crema_data_param.shard is false.
+//
+// Prefetching (layers/prefetching_data_layer.h): data_param.prefetch batches ahead (or
+// crema_data_param.queue_depth), on crema_data_param.threads workers. Random crops and flips
+// follow Note [Keyed randomness], keyed by a seed drawn from crema::ThreadRng() at SetUp
+// mixed with the rank, and the item number, so a fixed solver seed reproduces a run with any
+// number of threads, and a resumed run continues exactly.
 //
 // Errors: SetUp throws crema::Error prefixed with the layer's name for a missing or
-// unreadable source (naming the path), LevelDB, an empty dataset, an unusable first record
-// (corrupt, encoded, wrong size) and bad parameters (batch_size 0, crop larger than the
-// image, mean shape mismatch, ...). A later record that is corrupt, or whose C×H×W differs
-// from the first record's (the message names its key and both shapes), makes the Forward
-// that reaches its batch throw that error.
+// unreadable source (naming the path), LevelDB, an empty dataset or shard, an unusable first
+// record (corrupt, undecodable, wrong size) and bad parameters (batch_size 0, crop larger
+// than the image, mean shape mismatch, ...). A later record that is corrupt, or whose C×H×W
+// differs from the first record's (the message names its key and both shapes), makes the
+// Forward that reaches its batch throw that error.
 #ifndef CREMA_LAYERS_DATA_LAYER_H_
 #define CREMA_LAYERS_DATA_LAYER_H_
 
@@ -45,59 +54,44 @@
 #include <string>
 #include <vector>
 
-#include "crema/data/batch_prefetcher.h"
 #include "crema/data/record_source.h"
 #include "crema/data/transformer.h"
-#include "crema/layers/layer.h"
+#include "crema/layers/prefetching_data_layer.h"
 
 namespace crema {
 
-class DataLayer : public Layer {
+class DataLayer : public PrefetchingDataLayer {
  public:
-  explicit DataLayer(const caffe::LayerParameter& param);
-  // Stops the prefetch thread before anything it uses is destroyed.
+  explicit DataLayer(const caffe::LayerParameter& param) : PrefetchingDataLayer(param) {}
   ~DataLayer() override;
 
   const char* type() const override { return "Data"; }
-  int ExactNumBottomBlobs() const override { return 0; }
-  int MinTopBlobs() const override { return 1; }
-  int MaxTopBlobs() const override { return 2; }
 
-  // Tops keep the shape SetUp gave them; nothing to do.
-  void Reshape(const BlobVec& bottom, const BlobVec& top) override;
-
-  // Advances the read position by n·batch_size records (wrapping around) and replays the
-  // transformer's random draws for them, so that a run resumed from a snapshot continues
-  // with the data, crops and flips an uninterrupted run would have used.
-  // Throws InvalidArgument naming the layer when n < 0 or the first Forward already ran.
-  // REQUIRES: SetUp has run.
-  void SkipBatches(int64_t n) override;
-
-  // Seconds the last Forward waited for the prefetch thread (0 when a batch was ready).
-  double last_prefetch_wait_seconds() const;
+  // Records this rank reads per epoch (its shard).
+  int64_t shard_size() const { return source_ ? source_->size() : 0; }
 
  protected:
   void LayerSetUp(const BlobVec& bottom, const BlobVec& top) override;
-  void ForwardCpu(const BlobVec& bottom, const BlobVec& top) override;
-  void BackwardCpu(const BlobVec& /*top*/, const std::vector<bool>& /*propagate_down*/,
-                   const BlobVec& /*bottom*/) override {}
+  void ReadBatch(int64_t index, Batch* batch) override;
+  void FillBatch(int64_t index, Batch* batch, int worker) override;
+  void SkipItems(int64_t n) override;
 
  private:
-  // Opens data_param.source as the backend says. Throws as documented above.
+  // Opens data_param.source as the backend says, restricted to this rank's shard.
   void OpenSource();
-  // Runs on the prefetch thread: fills one batch from the next batch_size records.
-  void FillBatch(Batch* batch);
 
-  int batch_size_ = 0;
-  bool output_labels_ = false;
+  // Per-worker parse and decode buffers.
+  struct Scratch {
+    caffe::Datum datum;
+    Image image;
+  };
+
   std::unique_ptr<RecordSource> source_;
   std::unique_ptr<DataTransformer> transformer_;
-  std::vector<int> datum_shape_;  // C, H, W of the first record
+  uint64_t seed_ = 0;
+  std::vector<int> image_shape_;  // C, H, W of the first record (decoded)
   std::vector<int> data_shape_;   // N, C, H', W'
-  std::vector<int> label_shape_;  // N
-  caffe::Datum datum_;            // parse buffer of the prefetch thread
-  // Declared last so it is destroyed (and its thread joined) first.
-  std::unique_ptr<BatchPrefetcher> prefetcher_;
+  std::vector<Scratch> scratch_;
 };
 
 }  // namespace crema

@@ -103,6 +103,10 @@ class Layer {
   // REQUIRES: called before the first Forward.
   virtual void SkipBatches(int64_t /*batches*/) {}
 
+  // Seconds the last Forward waited for input data (data layers with a prefetch queue);
+  // 0 for every other layer. The solver reports it per iteration.
+  virtual double last_data_wait_seconds() const { return 0; }
+
   // Whether Backward should be called for this layer even if no bottom needs it (layers
   // with learnable parameters, loss layers). Set by the Net.
   bool need_backward() const { return need_backward_; }

@@ -45,6 +45,7 @@ void MetricsFile::OnIteration(const IterationStats& stats) {
                          {"loss", stats.loss},
                          {"lr", stats.learning_rate},
                          {"images_per_second", stats.images_per_second},
+                         {"data_wait_ms", stats.data_wait_ms},
                          {"outputs", OutputsToJson(stats.outputs)}};
   WriteLine(line.dump());
 }

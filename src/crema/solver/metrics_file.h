@@ -1,7 +1,7 @@
 // A JSON-lines metrics file: one object per displayed iteration, test pass and snapshot.
 //
 //   {"event":"train","iter":100,"loss":0.31,"lr":0.00992565,"images_per_second":5120.4,
-//    "outputs":{"loss":0.29}}
+//    "data_wait_ms":0.01,"outputs":{"loss":0.29}}
 //   {"event":"test","iter":500,"net":0,"outputs":{"accuracy":0.9785,"loss":0.07}}
 //   {"event":"snapshot","iter":1000,"model":"…caffemodel","state":"…solverstate"}
 //

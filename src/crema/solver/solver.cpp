@@ -207,6 +207,8 @@ void Solver::Step(int iters) {
   smoothed_loss_ = 0;
   display_start_ = std::chrono::steady_clock::now();
   display_start_iter_ = iter_;
+  data_wait_seconds_ = 0;
+  data_wait_iterations_ = 0;
   while (iter_ < stop_iter) {
     net_->ClearParamDiffs();
     if (param_.test_interval() && iter_ % param_.test_interval() == 0 &&
@@ -216,7 +218,11 @@ void Solver::Step(int iters) {
     }
     for (SolverCallback* callback : callbacks_) callback->OnStart();
     float loss = 0;
-    for (int i = 0; i < param_.iter_size(); ++i) loss += net_->ForwardBackward();
+    for (int i = 0; i < param_.iter_size(); ++i) {
+      loss += net_->ForwardBackward();
+      for (const auto& layer : net_->layers()) data_wait_seconds_ += layer->last_data_wait_seconds();
+    }
+    ++data_wait_iterations_;
     loss /= static_cast<float>(param_.iter_size());
     UpdateSmoothedLoss(loss, start_iter);
     // Computed once per iteration: multistep advances its state here.
@@ -257,6 +263,9 @@ void Solver::DisplayIteration(float rate) {
   const auto& first_tops = net_->top_vecs().empty() ? BlobVec{} : net_->top_vecs()[0];
   const int batch = !first_tops.empty() && first_tops[0]->num_axes() > 0 ? first_tops[0]->shape(0) : 0;
   stats.images_per_second = per_second * batch * param_.iter_size();
+  stats.data_wait_ms = data_wait_iterations_ > 0 ? 1000 * data_wait_seconds_ / data_wait_iterations_ : 0;
+  data_wait_seconds_ = 0;
+  data_wait_iterations_ = 0;
   int score_index = 0;
   const auto& outputs = net_->output_blobs();
   for (size_t j = 0; j < outputs.size(); ++j) {

@@ -42,6 +42,7 @@ struct IterationStats {
   float loss = 0;             // smoothed over average_loss iterations
   float learning_rate = 0;
   double images_per_second = 0;  // over the iterations since the last display
+  double data_wait_ms = 0;        // mean wait for input data per iteration, same window
   std::vector<std::pair<std::string, float>> outputs;  // train net outputs
 };
 
@@ -150,6 +151,9 @@ class Solver {
   bool requested_early_exit_ = false;
   std::vector<SolverObserver*> observers_;
   std::vector<SolverCallback*> callbacks_;
+  // Sum of every layer's last_data_wait_seconds() over the iterations since the last display.
+  double data_wait_seconds_ = 0;
+  int data_wait_iterations_ = 0;
   std::chrono::steady_clock::time_point display_start_;
   int display_start_iter_ = 0;
 };
