@@ -26,6 +26,16 @@ DECLARE_string(sigint_effect);
 DECLARE_string(sighup_effect);
 DECLARE_string(metrics);
 DECLARE_int32(threads);
+// Dataset tools (convert, mean).
+DECLARE_string(backend);
+DECLARE_bool(gray);
+DECLARE_bool(shuffle);
+DECLARE_int32(resize_width);
+DECLARE_int32(resize_height);
+DECLARE_bool(check_size);
+DECLARE_bool(encoded);
+DECLARE_string(encode_type);
+DECLARE_string(cifar_label);
 
 namespace crema::tools {
 
@@ -35,6 +45,12 @@ int Train(const Args& args);
 int Test(const Args& args);
 int Time(const Args& args);
 int Convert(const Args& args);
+int Mean(const Args& args);
+
+// Where `crema mean` writes when no OUTPUT is given.
+inline constexpr char kDefaultMeanFile[] = "mean.binaryproto";
+// Throws Unsupported for -backend leveldb and InvalidArgument for anything but lmdb.
+void CheckBackendFlag();
 
 // -stage "a,b" as a list.
 std::vector<std::string> StagesFromFlag();

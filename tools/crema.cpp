@@ -1,4 +1,4 @@
-// crema: train, test, time and convert Caffe-compatible models.
+// crema: train, test, time Caffe-compatible models; convert datasets and compute their mean.
 //
 //   crema <command> [flags] [arguments]
 //
@@ -33,6 +33,20 @@ DEFINE_string(metrics, "",
               "train: JSON-lines metrics file (default <snapshot_prefix>_metrics.jsonl; "
               "'none' writes none).");
 DEFINE_int32(threads, 0, "Compute threads (0: OMP_NUM_THREADS if set, else every core).");
+DEFINE_string(backend, "lmdb", "convert imageset/folder, mean: the database type (lmdb only).");
+DEFINE_bool(gray, false, "convert imageset/folder: store images as 1-channel grey.");
+DEFINE_bool(shuffle, false,
+            "convert imageset/folder: shuffle the images (fixed seed: reproducible).");
+DEFINE_int32(resize_width, 0, "convert imageset/folder: resize images to this width.");
+DEFINE_int32(resize_height, 0, "convert imageset/folder: resize images to this height.");
+DEFINE_bool(check_size, false,
+            "convert imageset/folder: require every image to have the first one's size.");
+DEFINE_bool(encoded, false,
+            "convert imageset/folder: store the image files (encoded Datums), not pixels.");
+DEFINE_string(encode_type, "",
+              "convert imageset/folder with -encoded: format of re-encoded images (png, jpg); "
+              "empty: each file's own.");
+DEFINE_string(cifar_label, "fine", "convert cifar: CIFAR-100 label to store, fine or coarse.");
 
 namespace {
 
@@ -45,6 +59,16 @@ const char kUsage[] =
     "  test     -model NET.prototxt -weights M.caffemodel [-iterations N]\n"
     "  time     -model NET.prototxt [-iterations N] [-phase TRAIN|TEST]\n"
     "  convert  mnist IMAGES LABELS DB   (Caffe's convert_mnist_data)\n"
+    "  convert  cifar [-cifar_label fine|coarse] IN_DIR OUT_DIR\n"
+    "           CIFAR-10/100 binaries -> OUT_DIR/cifar{10,100}_{train,test}_lmdb\n"
+    "  convert  imageset [image flags] ROOT/ LISTFILE DB   (Caffe's convert_imageset;\n"
+    "           LISTFILE lines: 'relative/path label')\n"
+    "  convert  folder [image flags] IMAGE_DIR DB   (one sub-folder per class; also writes\n"
+    "           DB_list.txt and DB_labels.txt)\n"
+    "           image flags: [-gray] [-shuffle] [-resize_width W -resize_height H]\n"
+    "           [-check_size] [-encoded] [-encode_type png|jpg]\n"
+    "  mean     [-backend lmdb] DB [OUTPUT]   (Caffe's compute_image_mean; OUTPUT defaults\n"
+    "           to mean.binaryproto)\n"
     "run 'crema --help' for every flag.";
 
 void SetThreads() {
@@ -67,6 +91,7 @@ int main(int argc, char** argv) {
       {"test", crema::tools::Test},
       {"time", crema::tools::Time},
       {"convert", crema::tools::Convert},
+      {"mean", crema::tools::Mean},
   };
   if (argc < 2) {
     std::cerr << "usage: " << kUsage << "\n";

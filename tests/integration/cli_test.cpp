@@ -19,19 +19,8 @@ using testing::RunCommand;
 using testing::TempDir;
 using testing::WriteFile;
 
-struct Result {
-  int status;
-  std::string output;
-};
-
-Result Crema(const std::string& arguments) {
-  Result r;
-  r.status = RunCommand("OMP_NUM_THREADS=1 " + CremaBinary() + " " + arguments, &r.output);
-  return r;
-}
-
-#define EXPECT_CONTAINS(haystack, needle) \
-  EXPECT_NE((haystack).find(needle), std::string::npos) << "missing \"" << (needle) << "\" in:\n" << (haystack)
+using Result = testing::CommandResult;
+using testing::Crema;
 
 // A small LeNet-like net over the tiny dataset, train and test phases.
 std::string TinyNet(const std::string& train_db, const std::string& test_db) {
@@ -316,9 +305,9 @@ TEST(CliTest, ConvertMnistChecksItsArguments) {
   Result r = Crema("convert mnist a b");
   EXPECT_EQ(r.status, 1);
   EXPECT_CONTAINS(r.output, "usage: crema convert mnist IMAGES LABELS DB");
-  r = Crema("convert cifar x");
+  r = Crema("convert tfrecord x");
   EXPECT_EQ(r.status, 1);
-  EXPECT_CONTAINS(r.output, "unknown format 'cifar'");
+  EXPECT_CONTAINS(r.output, "unknown format 'tfrecord'");
   TempDir dir;
   WriteFile(dir.file("junk"), "not an idx file at all");
   r = Crema("convert mnist " + dir.file("junk") + " " + dir.file("junk") + " " + dir.file("db"));

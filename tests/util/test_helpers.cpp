@@ -72,6 +72,12 @@ int RunCommand(const std::string& command, std::string* output) {
   return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
 }
 
+CommandResult Crema(const std::string& arguments) {
+  CommandResult r;
+  r.status = RunCommand("OMP_NUM_THREADS=1 " + CremaBinary() + " " + arguments, &r.output);
+  return r;
+}
+
 ::testing::AssertionResult SameMessage(const google::protobuf::Message& expected,
                                        const google::protobuf::Message& actual) {
   google::protobuf::util::MessageDifferencer differencer;

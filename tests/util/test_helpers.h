@@ -47,6 +47,13 @@ std::string CremaBinary();
 // Runs a shell command; returns its exit status and captures stdout+stderr into *output.
 int RunCommand(const std::string& command, std::string* output);
 
+// Runs the built `crema` binary (one compute thread) with `arguments`, a shell-quoted string.
+struct CommandResult {
+  int status = 0;
+  std::string output;  // stdout and stderr together
+};
+CommandResult Crema(const std::string& arguments);
+
 // Runs `fn`, expecting a crema::Error of `code` whose message contains every fragment.
 template <typename Fn>
 void ExpectError(Fn&& fn, ErrorCode code, std::initializer_list<std::string> fragments) {
@@ -70,5 +77,10 @@ void ExpectError(Fn&& fn, ErrorCode code, std::initializer_list<std::string> fra
 void WriteFile(const std::string& path, const std::string& contents);
 
 }  // namespace crema::testing
+
+// Expects the string `haystack` to contain `needle`, printing the whole haystack if not.
+#define EXPECT_CONTAINS(haystack, needle)                                              \
+  EXPECT_NE((haystack).find(needle), std::string::npos) << "missing \"" << (needle)    \
+                                                        << "\" in:\n" << (haystack)
 
 #endif  // CREMA_TESTS_UTIL_TEST_HELPERS_H_

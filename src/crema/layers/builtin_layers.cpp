@@ -7,6 +7,8 @@
 #include "crema/layers/dropout_layer.h"
 #include "crema/layers/eltwise_layer.h"
 #include "crema/layers/flatten_layer.h"
+#include "crema/layers/hdf5_data_layer.h"
+#include "crema/layers/image_data_layer.h"
 #include "crema/layers/input_layer.h"
 #include "crema/layers/inner_product_layer.h"
 #include "crema/layers/lrn_layer.h"
@@ -31,6 +33,8 @@ void RegisterBuiltinLayers(LayerRegistry* registry) {
   registry->Add("Dropout", &CreateLayerOf<DropoutLayer>);
   registry->Add("Eltwise", &CreateLayerOf<EltwiseLayer>);
   registry->Add("Flatten", &CreateLayerOf<FlattenLayer>);
+  registry->Add("HDF5Data", &CreateLayerOf<HDF5DataLayer>);
+  registry->Add("ImageData", &CreateLayerOf<ImageDataLayer>);
   registry->Add("Input", &CreateLayerOf<InputLayer>);
   registry->Add("InnerProduct", &CreateLayerOf<InnerProductLayer>);
   registry->Add("LRN", &CreateLayerOf<LRNLayer>);
