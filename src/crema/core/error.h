@@ -60,6 +60,17 @@ inline Error IOError(const std::string& m) { return Error(ErrorCode::kIOError, m
 inline Error Unsupported(const std::string& m) { return Error(ErrorCode::kUnsupported, m); }
 inline Error Timeout(const std::string& m) { return Error(ErrorCode::kTimeout, m); }
 
+// Runs `fn`; a crema::Error it throws is rethrown with "<prefix>: " before its message (the
+// code is kept), so lower layers can speak of a record and callers add which layer or file.
+template <typename Fn>
+auto WithErrorContext(const std::string& prefix, Fn&& fn) -> decltype(fn()) {
+  try {
+    return fn();
+  } catch (const Error& e) {
+    throw Error(e.code(), StrCat(prefix, ": ", e.what()));
+  }
+}
+
 // IOError for a failed system call on `path`, with strerror(errno) appended.
 Error IOErrorFromErrno(const std::string& what, const std::string& path);
 

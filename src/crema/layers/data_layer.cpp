@@ -16,16 +16,6 @@ namespace crema {
 
 namespace {
 
-// Runs `fn`, prefixing the message of any crema::Error it throws (the code is kept).
-template <typename Fn>
-auto WithContext(const std::string& prefix, Fn&& fn) -> decltype(fn()) {
-  try {
-    return fn();
-  } catch (const Error& e) {
-    throw Error(e.code(), StrCat(prefix, ": ", e.what()));
-  }
-}
-
 bool LooksLikeLevelDb(const std::string& path) {
   std::error_code ec;
   return std::filesystem::is_regular_file(std::filesystem::path(path) / "CURRENT", ec);
@@ -51,11 +41,11 @@ void DataLayer::OpenSource() {
                        "' looks like a LevelDB database; LevelDB is not supported: convert "
                        "the dataset to LMDB and set `backend: LMDB`"));
   }
-  source_ = WithContext(Describe(), [&] { return std::make_unique<LmdbReader>(source); });
+  source_ = WithErrorContext(Describe(), [&] { return std::make_unique<LmdbReader>(source); });
   if (source_->size() == 0) Fail(source_->Describe(), " holds no records");
   const RankInfo rank = GetRankInfo();
   if (rank.world_size > 1 && layer_param_.crema_data_param().shard()) {
-    const IndexRange range = WithContext(Describe(), [&] {
+    const IndexRange range = WithErrorContext(Describe(), [&] {
       return ShardRange(source_->size(), rank.rank, rank.world_size, phase_);
     });
     source_ = std::make_unique<ShardedSource>(std::move(source_), range);
@@ -82,19 +72,19 @@ void DataLayer::LayerSetUp(const BlobVec& /*bottom*/, const BlobVec& top) {
   }
 
   OpenSource();
-  transformer_ = WithContext(Describe(), [&] {
+  transformer_ = WithErrorContext(Describe(), [&] {
     return std::make_unique<DataTransformer>(layer_param_.transform_param(), phase_);
   });
   scratch_.resize(static_cast<size_t>(num_workers()));
 
   // The first record fixes the shape of every batch.
-  WithContext(StrCat(Describe(), ": ", source_->Describe()), [&] {
+  WithErrorContext(StrCat(Describe(), ": ", source_->Describe()), [&] {
     Scratch& s = scratch_[0];
     ParseDatum(source_->value(), source_->key(), &s.datum);
     ValidateDatum(s.datum, source_->key());
     image_shape_ = DatumImage(s.datum, source_->key(), transformer_->color_mode(), &s.image).shape();
   });
-  data_shape_ = WithContext(Describe(), [&] { return transformer_->InferBlobShape(image_shape_); });
+  data_shape_ = WithErrorContext(Describe(), [&] { return transformer_->InferBlobShape(image_shape_); });
   data_shape_[0] = static_cast<int>(dp.batch_size());
   seed_ = RandomKey(ThreadRng()(), static_cast<uint64_t>(GetRankInfo().rank));
 

@@ -18,16 +18,6 @@ namespace crema {
 
 namespace {
 
-// Runs `fn`, prefixing the message of any crema::Error it throws (the code is kept).
-template <typename Fn>
-auto WithContext(const std::string& prefix, Fn&& fn) -> decltype(fn()) {
-  try {
-    return fn();
-  } catch (const Error& e) {
-    throw Error(e.code(), StrCat(prefix, ": ", e.what()));
-  }
-}
-
 std::string Trim(const std::string& s) {
   const char* space = " \t\r\n\f\v";
   const size_t first = s.find_first_not_of(space);
@@ -136,10 +126,10 @@ void HDF5DataLayer::ReadShapes() {
   total_rows_ = 0;
   for (size_t f = 0; f < files_.size(); ++f) {
     File& file = files_[f];
-    const Hdf5File h5 = WithContext(Describe(), [&] { return Hdf5File::Open(file.path); });
+    const Hdf5File h5 = WithErrorContext(Describe(), [&] { return Hdf5File::Open(file.path); });
     for (int t = 0; t < num_tops; ++t) {
       const std::string& name = layer_param_.top(t);
-      const std::vector<int64_t> dims = WithContext(Describe(), [&] { return h5.Shape(name); });
+      const std::vector<int64_t> dims = WithErrorContext(Describe(), [&] { return h5.Shape(name); });
       if (dims.empty()) {
         throw Error(ErrorCode::kCorruption,
                     StrCat(Describe(), ": dataset '", name, "' in HDF5 file '", file.path,
@@ -192,7 +182,7 @@ void HDF5DataLayer::MakeSegments() {
   IndexRange range{0, total_rows_};
   const RankInfo rank = GetRankInfo();
   if (rank.world_size > 1 && layer_param_.crema_data_param().shard()) {
-    range = WithContext(Describe(), [&] {
+    range = WithErrorContext(Describe(), [&] {
       return ShardRange(total_rows_, rank.rank, rank.world_size, phase_);
     });
     if (range.size() == 0) {
@@ -246,7 +236,7 @@ void HDF5DataLayer::NextSegment() {
 void HDF5DataLayer::Load(int segment) {
   const Segment& s = segments_[segment];
   const File& file = files_[s.file];
-  WithContext(Describe(), [&] {
+  WithErrorContext(Describe(), [&] {
     const Hdf5File h5 = Hdf5File::Open(file.path);
     for (size_t t = 0; t < top_shapes_.size(); ++t) {
       const std::string& name = layer_param_.top(static_cast<int>(t));

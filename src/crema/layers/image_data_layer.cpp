@@ -30,30 +30,21 @@ void ImageDataLayer::LayerSetUp(const BlobVec& /*bottom*/, const BlobVec& top) {
   root_ = ImageRootPrefix(p.root_folder());
   output_labels_ = top.size() > 1;
 
-  try {
-    entries_ = ReadImageList(p.source());
-  } catch (const Error& e) {
-    throw Error(e.code(), StrCat(Describe(), ": ", e.what()));
-  }
+  entries_ = WithErrorContext(Describe(), [&] { return ReadImageList(p.source()); });
   if (entries_.empty()) Fail("the list '", p.source(), "' names no images");
   const RankInfo rank = GetRankInfo();
   if (rank.world_size > 1 && layer_param_.crema_data_param().shard()) {
-    IndexRange range;
-    try {
-      range = ShardRange(static_cast<int64_t>(entries_.size()), rank.rank, rank.world_size, phase_);
-    } catch (const Error& e) {
-      throw Error(e.code(), StrCat(Describe(), ": ", e.what()));
-    }
+    const IndexRange range = WithErrorContext(Describe(), [&] {
+      return ShardRange(static_cast<int64_t>(entries_.size()), rank.rank, rank.world_size, phase_);
+    });
     entries_ = std::vector<ImageListEntry>(entries_.begin() + range.begin, entries_.begin() + range.end);
     LOG(INFO) << Describe() << ": rank " << rank.rank << " of " << rank.world_size
               << " reads entries [" << range.begin << ", " << range.end << ") of " << p.source();
   }
 
-  try {
-    transformer_ = std::make_unique<DataTransformer>(layer_param_.transform_param(), phase_);
-  } catch (const Error& e) {
-    throw Error(e.code(), StrCat(Describe(), ": ", e.what()));
-  }
+  transformer_ = WithErrorContext(Describe(), [&] {
+    return std::make_unique<DataTransformer>(layer_param_.transform_param(), phase_);
+  });
   // The first usable image fixes the shape of every batch.
   Image first;
   bool found = false;
@@ -68,11 +59,7 @@ void ImageDataLayer::LayerSetUp(const BlobVec& /*bottom*/, const BlobVec& top) {
   }
   if (!found) Fail("none of the ", entries_.size(), " images of '", p.source(), "' can be read");
   image_shape_ = {first.channels, first.height, first.width};
-  try {
-    data_shape_ = transformer_->InferBlobShape(image_shape_);
-  } catch (const Error& e) {
-    throw Error(e.code(), StrCat(Describe(), ": ", e.what()));
-  }
+  data_shape_ = WithErrorContext(Describe(), [&] { return transformer_->InferBlobShape(image_shape_); });
   data_shape_[0] = static_cast<int>(p.batch_size());
   seed_ = RandomKey(ThreadRng()(), static_cast<uint64_t>(rank.rank));
   if (p.rand_skip() > 0) {
