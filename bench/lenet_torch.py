@@ -1,4 +1,4 @@
-"""Caffe's LeNet in PyTorch, trained the way bench/lenet_train_bench.cpp trains it in Crema.
+"""Caffe's LeNet in PyTorch, trained the way bench/train_bench.cpp trains it in Crema.
 
 Same net (ceil-mode max pooling as in Caffe), same batch (64, one synthetic in-memory batch),
 same solver (SGD, momentum 0.9, weight decay 5e-4, biases at twice the learning rate, "inv"

@@ -43,7 +43,7 @@ def main():
     parser.add_argument("--iterations", type=int, default=300)
     parser.add_argument("--warmup", type=int, default=30)
     parser.add_argument("--threads", default="1,2")
-    parser.add_argument("--crema", default=os.path.join(ROOT, "build", "bin", "crema_lenet_bench"))
+    parser.add_argument("--crema", default=os.path.join(ROOT, "build", "bin", "crema_train_bench"))
     args = parser.parse_args()
 
     net = os.path.join(HERE, "lenet_bench_net.prototxt")

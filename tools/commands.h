@@ -26,6 +26,17 @@ DECLARE_string(sigint_effect);
 DECLARE_string(sighup_effect);
 DECLARE_string(metrics);
 DECLARE_int32(threads);
+// The distributed runtime.
+DECLARE_string(sync);
+DECLARE_double(bucket_mb);
+DECLARE_double(sync_timeout);
+DECLARE_string(connection);
+// Outputs of test and features.
+DECLARE_string(output);
+// features.
+DECLARE_string(features);
+DECLARE_string(label);
+DECLARE_string(outputFormat);
 // Dataset tools (convert, mean).
 DECLARE_string(backend);
 DECLARE_bool(gray);
@@ -42,10 +53,17 @@ namespace crema::tools {
 using Args = std::vector<std::string>;
 
 int Train(const Args& args);
+// Trains with -solver; when `model_out` is not empty, snapshots go to its directory and the
+// final model is also written to `model_out` (CaffeOnSpark's -model).
+int TrainTo(const std::string& model_out);
+// CaffeOnSpark's spelling (`crema -train -conf S -model M -features …`), see cos_command.cpp.
+bool CaffeOnSparkRequested();
+int CaffeOnSpark();
 int Test(const Args& args);
 int Time(const Args& args);
 int Convert(const Args& args);
 int Mean(const Args& args);
+int Features(const Args& args);
 
 // Where `crema mean` writes when no OUTPUT is given.
 inline constexpr char kDefaultMeanFile[] = "mean.binaryproto";

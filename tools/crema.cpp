@@ -7,6 +7,7 @@
 #include <glog/logging.h>
 #include <omp.h>
 
+#include <algorithm>
 #include <cstdio>
 #include <cstring>
 #include <functional>
@@ -14,6 +15,7 @@
 #include <map>
 
 #include "commands.h"
+#include "job.h"
 #include "crema/core/error.h"
 
 DEFINE_string(solver, "", "train: the solver prototxt.");
@@ -32,7 +34,29 @@ DEFINE_string(sighup_effect, "snapshot", "train: what SIGHUP does: stop, snapsho
 DEFINE_string(metrics, "",
               "train: JSON-lines metrics file (default <snapshot_prefix>_metrics.jsonl; "
               "'none' writes none).");
-DEFINE_int32(threads, 0, "Compute threads (0: OMP_NUM_THREADS if set, else every core).");
+DEFINE_int32(threads, 0,
+             "Compute threads per rank (0: OMP_NUM_THREADS if set, else this host's cores "
+             "divided among its ranks).");
+DEFINE_string(sync, "bsp",
+              "train on several ranks: bsp (gradients averaged every iteration, overlapped "
+              "with backward), local_sgd:K (weights averaged every K iterations) or async "
+              "(gradients applied one step late, never waiting).");
+DEFINE_double(bucket_mb, 4, "train, -sync bsp: size of a gradient bucket in MB.");
+DEFINE_double(sync_timeout, 300,
+              "Seconds a rank waits for the others at any synchronisation before the job "
+              "stops with a message naming the ranks it waited for.");
+DEFINE_string(output, "output",
+              "test: file for the mean of every output ('name: v1,v2' lines, written only when "
+              "given); features: the output directory.");
+DEFINE_string(features, "",
+              "features: the blobs to extract, comma-separated (each must hold one row per "
+              "sample: its first dimension is the batch).");
+DEFINE_string(label, "", "features: a label blob to append to every record (e.g. label).");
+DEFINE_string(outputFormat, "json",
+              "features: the part files' format: json (JSON lines), csv or hdf5.");
+DEFINE_string(connection, "auto",
+              "MPI transport: ethernet (TCP between hosts), infiniband (UCX: InfiniBand or "
+              "RoCE RDMA) or auto (MPI's choice). Shared memory is used within a host.");
 DEFINE_string(backend, "lmdb", "convert imageset/folder, mean: the database type (lmdb only).");
 DEFINE_bool(gray, false, "convert imageset/folder: store images as 1-channel grey.");
 DEFINE_bool(shuffle, false,
@@ -58,6 +82,10 @@ const char kUsage[] =
     "           [-sighup_effect stop|snapshot|none] [-metrics FILE] [-threads N]\n"
     "  test     -model NET.prototxt -weights M.caffemodel [-iterations N]\n"
     "  time     -model NET.prototxt [-iterations N] [-phase TRAIN|TEST]\n"
+    "  features -model NET.prototxt -weights M.caffemodel -features b1[,b2] [-label l]\n"
+    "           [-output DIR] [-outputFormat json|csv|hdf5]   one record per sample of the\n"
+    "           TEST data layer's dataset (each rank its shard) -> DIR/part-<rank>.<ext>,\n"
+    "           then DIR/_SUCCESS\n"
     "  convert  mnist IMAGES LABELS DB   (Caffe's convert_mnist_data)\n"
     "  convert  cifar [-cifar_label fine|coarse] IN_DIR OUT_DIR\n"
     "           CIFAR-10/100 binaries -> OUT_DIR/cifar{10,100}_{train,test}_lmdb\n"
@@ -69,12 +97,10 @@ const char kUsage[] =
     "           [-check_size] [-encoded] [-encode_type png|jpg]\n"
     "  mean     [-backend lmdb] DB [OUTPUT]   (Caffe's compute_image_mean; OUTPUT defaults\n"
     "           to mean.binaryproto)\n"
+    "CaffeOnSpark's spelling also works, e.g. under mpirun:\n"
+    "  crema -train -conf S.prototxt -model M.caffemodel [-features b1,b2 -label l -output O\n"
+    "        -outputFormat json] [-test] [-clusterSize N] [-connection ethernet|infiniband]\n"
     "run 'crema --help' for every flag.";
-
-void SetThreads() {
-  if (FLAGS_threads < 0) throw crema::InvalidArgument("-threads must be non-negative");
-  if (FLAGS_threads > 0) omp_set_num_threads(FLAGS_threads);
-}
 
 }  // namespace
 
@@ -92,29 +118,43 @@ int main(int argc, char** argv) {
       {"time", crema::tools::Time},
       {"convert", crema::tools::Convert},
       {"mean", crema::tools::Mean},
+      {"features", crema::tools::Features},
   };
-  if (argc < 2) {
+  const bool cos = argc < 2 && crema::tools::CaffeOnSparkRequested();
+  if (argc < 2 && !cos) {
     std::cerr << "usage: " << kUsage << "\n";
     return 1;
   }
-  const std::string name = argv[1];
+  const std::string name = cos ? "(CaffeOnSpark)" : argv[1];
   auto it = commands.find(name);
-  if (it == commands.end()) {
+  if (!cos && it == commands.end()) {
     std::cerr << "crema: unknown command '" << name << "'\nusage: " << kUsage << "\n";
     return 1;
   }
-  const crema::tools::Args args(argv + 2, argv + argc);
+  const crema::tools::Args args(argv + std::min(argc, 2), argv + argc);
+  int status = 0;
+  std::string failure;
   try {
-    SetThreads();
-    return it->second(args);
+    crema::tools::StartJob();
+    status = cos ? crema::tools::CaffeOnSpark() : it->second(args);
   } catch (const crema::Error& e) {
-    std::cerr << "crema " << name << ": " << e.what() << "\n";
-    return 1;
+    failure = e.what();
+    status = 1;
   } catch (const std::bad_alloc&) {
-    std::cerr << "crema " << name << ": out of memory\n";
-    return 1;
+    failure = "out of memory";
+    status = 1;
   } catch (const std::exception& e) {
-    std::cerr << "crema " << name << ": internal error: " << e.what() << "\n";
-    return 2;
+    failure = std::string("internal error: ") + e.what();
+    status = 2;
   }
+  if (status != 0 && !failure.empty()) {
+    const bool in_job = crema::tools::JobStarted() && crema::tools::Job().distributed();
+    std::cerr << "crema " << name << ": "
+              << (in_job ? "rank " + std::to_string(crema::tools::Job().rank()) + ": " : "")
+              << failure << "\n";
+    // One rank failing ends the whole job, so no other rank waits for it.
+    if (in_job) crema::tools::Job().Abort(status);
+  }
+  crema::tools::EndJob();
+  return status;
 }

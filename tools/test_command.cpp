@@ -5,7 +5,10 @@
 
 #include "commands.h"
 #include "crema/core/error.h"
+#include "crema/data/shard.h"
+#include "crema/io/proto_io.h"
 #include "crema/net/net.h"
+#include "job.h"
 
 namespace crema::tools {
 
@@ -16,15 +19,26 @@ int Test(const Args& args) {
   CREMA_REQUIRE(!FLAGS_weights.empty(), "test needs -weights MODEL.caffemodel");
   CREMA_REQUIRE(FLAGS_iterations > 0, "-iterations must be positive, got ", FLAGS_iterations);
   RequireCpuOnly();
+  Communicator& job = Job();
 
   Net net(ReadNetForPhase(FLAGS_model, caffe::TEST));
   for (const std::string& file : SplitList(FLAGS_weights)) net.CopyTrainedLayersFromFile(file);
-  LOG(INFO) << "Running for " << FLAGS_iterations << " iterations.";
+  // In a job each rank runs its share of the batches (its data layers read the matching
+  // share of the test set) and the sums are added over ranks.
+  const int64_t my_batches = ShareOfBatches(FLAGS_iterations, job.rank(), job.world_size());
+  LOG(INFO) << "Running for " << FLAGS_iterations << " iterations"
+            << (job.distributed() ? StrCat(" on ", job.world_size(), " ranks") : "") << ".";
 
-  std::vector<double> scores;
+  std::vector<double> sums;
   std::vector<int> score_blob;
+  for (size_t j = 0; j < net.output_blobs().size(); ++j) {
+    for (int k = 0; k < net.output_blobs()[j]->count(); ++k) {
+      sums.push_back(0);
+      score_blob.push_back(net.output_blob_indices()[j]);
+    }
+  }
   double loss = 0;
-  for (int i = 0; i < FLAGS_iterations; ++i) {
+  for (int64_t i = 0; i < my_batches; ++i) {
     float iter_loss;
     const auto& result = net.Forward(&iter_loss);
     loss += iter_loss;
@@ -33,24 +47,39 @@ int Test(const Args& args) {
       const float* values = result[j]->cpu_data();
       const std::string& name = net.blob_names()[net.output_blob_indices()[j]];
       for (int k = 0; k < result[j]->count(); ++k, ++idx) {
-        if (i == 0) {
-          scores.push_back(values[k]);
-          score_blob.push_back(net.output_blob_indices()[j]);
-        } else {
-          scores[idx] += values[k];
-        }
-        LOG(INFO) << "Batch " << i << ", " << name << " = " << values[k];
+        sums[idx] += values[k];
+        if (!job.distributed()) LOG(INFO) << "Batch " << i << ", " << name << " = " << values[k];
       }
     }
   }
+  sums.push_back(loss);
+  job.AllreduceSum(sums.data(), static_cast<int64_t>(sums.size()), "the sum of test outputs");
+  loss = sums.back();
+  sums.pop_back();
   LOG(INFO) << "Loss: " << loss / FLAGS_iterations;
-  for (size_t i = 0; i < scores.size(); ++i) {
+  // name -> mean values, in output order (a blob may hold several values).
+  std::vector<std::pair<std::string, std::vector<double>>> means;
+  for (size_t i = 0; i < sums.size(); ++i) {
     const std::string& name = net.blob_names()[score_blob[i]];
     const float weight = net.blob_loss_weights()[score_blob[i]];
-    const double mean = scores[i] / FLAGS_iterations;
+    const double mean = sums[i] / FLAGS_iterations;
     std::ostringstream loss_note;
     if (weight != 0.f) loss_note << " (* " << weight << " = " << weight * mean << " loss)";
     LOG(INFO) << name << " = " << mean << loss_note.str();
+    if (means.empty() || means.back().first != name) means.push_back({name, {}});
+    means.back().second.push_back(mean);
+  }
+  if (!gflags::GetCommandLineFlagInfoOrDie("output").is_default && job.rank() == 0) {
+    // CaffeOnSpark's test result file: one "name: v1,v2,…" line per output blob.
+    std::ostringstream text;
+    text.precision(9);
+    for (const auto& [name, values] : means) {
+      text << name << ": ";
+      for (size_t v = 0; v < values.size(); ++v) text << (v ? "," : "") << values[v];
+      text << "\n";
+    }
+    WriteStringToFile(FLAGS_output, text.str());
+    LOG(INFO) << "Test results written to " << FLAGS_output;
   }
   return 0;
 }

@@ -2,14 +2,18 @@
 #include <glog/logging.h>
 #include <omp.h>
 
+#include <algorithm>
 #include <csignal>
+#include <filesystem>
 #include <memory>
 
 #include "commands.h"
 #include "crema/core/error.h"
 #include "crema/io/proto_io.h"
 #include "crema/solver/metrics_file.h"
+#include "crema/dist/gradient_sync.h"
 #include "crema/solver/solver.h"
+#include "job.h"
 
 namespace crema::tools {
 
@@ -96,17 +100,64 @@ class LastSnapshot : public SolverObserver {
 
 }  // namespace
 
+// The newest snapshot of `prefix` whose .caffemodel and .solverstate both exist, or "".
+std::string LatestSnapshot(const std::string& prefix) {
+  namespace fs = std::filesystem;
+  const fs::path base(prefix);
+  const fs::path dir = base.has_parent_path() ? base.parent_path() : fs::path(".");
+  const std::string stem = base.filename().string() + "_iter_";
+  std::error_code ec;
+  int64_t best = -1;
+  std::string best_state;
+  for (const auto& entry : fs::directory_iterator(dir, ec)) {
+    const std::string name = entry.path().filename().string();
+    const std::string suffix = ".solverstate";
+    if (name.rfind(stem, 0) != 0 || name.size() <= stem.size() + suffix.size() ||
+        name.compare(name.size() - suffix.size(), suffix.size(), suffix) != 0) {
+      continue;
+    }
+    const std::string number = name.substr(stem.size(), name.size() - stem.size() - suffix.size());
+    if (number.find_first_not_of("0123456789") != std::string::npos) continue;
+    const int64_t iter = std::stoll(number);
+    const fs::path model = dir / (base.filename().string() + "_iter_" + number + ".caffemodel");
+    if (iter > best && fs::exists(model)) {
+      best = iter;
+      best_state = entry.path().string();
+    }
+  }
+  return best_state;
+}
+
 int Train(const Args& args) {
   CREMA_REQUIRE(args.empty(), "unexpected argument '", args.empty() ? "" : args[0],
                 "'; train takes flags only");
+  return TrainTo("");
+}
+
+int TrainTo(const std::string& model_out) {
   CREMA_REQUIRE(!FLAGS_solver.empty(), "train needs -solver SOLVER.prototxt");
   CREMA_REQUIRE(FLAGS_snapshot.empty() || FLAGS_weights.empty(),
                 "give -weights (to fine-tune) or -snapshot (to resume), not both");
   RequireCpuOnly();
   const SolverAction on_sigint = EffectFromFlag("sigint_effect", FLAGS_sigint_effect);
   const SolverAction on_sighup = EffectFromFlag("sighup_effect", FLAGS_sighup_effect);
+  SyncOptions sync;
+  sync.mode = ParseSyncMode(FLAGS_sync, &sync.local_steps);
+  CREMA_REQUIRE(FLAGS_bucket_mb > 0, "-bucket_mb must be positive, got ", FLAGS_bucket_mb);
+  sync.bucket_mb = FLAGS_bucket_mb;
+  sync.first_bucket_mb = std::min(1.0, FLAGS_bucket_mb);
+  Communicator& job = Job();
+  const bool root = job.rank() == 0;
 
   caffe::SolverParameter param = ReadSolverParamsFromTextFile(FLAGS_solver);
+  if (!model_out.empty()) {
+    namespace fs = std::filesystem;
+    const fs::path dir = fs::path(model_out).parent_path();
+    std::error_code ignored;  // a directory that cannot be made is reported by the solver
+    if (!dir.empty() && Job().rank() == 0) fs::create_directories(dir, ignored);
+    param.set_snapshot_prefix(
+        (dir.empty() ? fs::path(".") : dir) / fs::path(param.snapshot_prefix()).filename());
+  }
   param.mutable_train_state()->set_level(FLAGS_level);
   for (const std::string& stage : StagesFromFlag()) param.mutable_train_state()->add_stage(stage);
   if (!FLAGS_snapshot.empty()) {
@@ -114,6 +165,17 @@ int Train(const Args& args) {
   } else if (!FLAGS_weights.empty()) {
     param.clear_weights();
     param.add_weights(FLAGS_weights);
+  }
+  // Rank 0 reads the weights and the snapshot and hands them to the others, so the other
+  // hosts need not see those files.
+  if (!root) param.clear_weights();
+  std::string resume = FLAGS_snapshot;
+  if (resume == "latest") {
+    resume = root ? LatestSnapshot(param.snapshot_prefix()) : "";
+    if (root && resume.empty()) {
+      LOG(INFO) << "-snapshot latest: no complete snapshot with prefix " << param.snapshot_prefix()
+                << " yet; starting from iteration 0";
+    }
   }
   if (param.solver_mode() == caffe::SolverParameter::GPU) {
     LOG(INFO) << "solver_mode GPU: this build computes on CPU";
@@ -128,14 +190,28 @@ int Train(const Args& args) {
   std::unique_ptr<MetricsFile> metrics;
   const std::string metrics_path =
       FLAGS_metrics.empty() ? param.snapshot_prefix() + "_metrics.jsonl" : FLAGS_metrics;
-  if (metrics_path != "none") {
+  if (root && metrics_path != "none") {
     metrics = std::make_unique<MetricsFile>(metrics_path);
     solver->AddObserver(metrics.get());
   }
+  std::unique_ptr<GradientSync> gradient_sync;
+  if (job.distributed()) {
+    gradient_sync = GradientSync::Create(sync, &job, solver.get());
+    LOG(INFO) << "Training on " << job.world_size() << " ranks, -sync " << FLAGS_sync;
+  }
+  if (!resume.empty() && root) {
+    LOG(INFO) << "Restoring previous solver status from " << resume;
+    solver->Restore(resume);
+  }
+  if (gradient_sync) gradient_sync->BroadcastModel(/*with_state=*/!FLAGS_snapshot.empty());
 
   LOG(INFO) << "Starting Optimization";
-  solver->Solve(FLAGS_snapshot);
+  solver->Solve();
   if (!last_snapshot.model().empty()) {
+    if (!model_out.empty() && model_out != last_snapshot.model()) {
+      WriteStringToFile(model_out, ReadFileToString(last_snapshot.model()));
+      LOG(INFO) << "Model written to " << model_out;
+    }
     LOG(INFO) << "Model written to " << last_snapshot.model() << " (solver state "
               << last_snapshot.state() << ")";
   }

@@ -245,5 +245,59 @@ TEST(Hdf5DatasetTest, MovedFileStaysUsable) {
   EXPECT_TRUE(Hdf5File::Open(dir.file("b.h5")).List("/").empty());
 }
 
+TEST(Hdf5DatasetTest, StringArraysRoundTrip) {
+  TempDir dir;
+  const std::vector<std::string> values = {"00000000", "", "a,b \"c\"", "caf\xc3\xa9"};
+  {
+    Hdf5File file = Hdf5File::Create(dir.file("s.h5"));
+    file.WriteStrings("ids", values);
+    file.WriteStrings("none", {});
+    file.WriteString("one", "single");
+    file.WriteFloat("numbers", {2}, FloatValues(2).data());
+  }
+  const Hdf5File file = Hdf5File::Open(dir.file("s.h5"));
+  EXPECT_EQ(file.Shape("ids"), (std::vector<int64_t>{4}));
+  EXPECT_EQ(file.ReadStrings("ids"), values);
+  EXPECT_TRUE(file.ReadStrings("none").empty());
+  // A fixed-length scalar string reads as a list of one.
+  EXPECT_EQ(file.ReadStrings("one"), (std::vector<std::string>{"single"}));
+  ExpectError([&] { file.ReadStrings("numbers"); }, ErrorCode::kCorruption,
+              {"'numbers'", "s.h5", "not strings"});
+}
+
+TEST(Hdf5DatasetTest, GrowableDatasetsAppendRowsAcrossChunks) {
+  TempDir dir;
+  const std::vector<float> values = FloatValues(3 * 2 * 700);
+  std::vector<std::string> ids;
+  for (int i = 0; i < 700; ++i) ids.push_back("id" + std::to_string(i));
+  {
+    Hdf5File file = Hdf5File::Create(dir.file("g.h5"));
+    file.CreateFloatRows("rows", {3, 2});
+    file.CreateStringRows("group/ids");
+    file.CreateFloatRows("empty", {5});
+    // Uneven appends, including an empty one.
+    int64_t done = 0;
+    for (int64_t n : {1, 0, 250, 449}) {
+      file.AppendFloatRows("rows", n, values.data() + done * 6);
+      file.AppendStrings("group/ids", std::vector<std::string>(ids.begin() + done,
+                                                               ids.begin() + done + n));
+      done += n;
+    }
+    ExpectError([&] { file.AppendFloatRows("group/ids", 1, values.data()); },
+                ErrorCode::kInvalidArgument, {"'group/ids'", "g.h5", "not a growable dataset"});
+    ExpectError([&] { file.CreateFloatRows("rows", {3, 2}); }, ErrorCode::kInvalidArgument,
+                {"already has an object named 'rows'"});
+    ExpectError([&] { file.CreateFloatRows("zero", {0}); }, ErrorCode::kInvalidArgument,
+                {"'zero'", "not positive"});
+    file.Close();
+  }
+  const Hdf5File file = Hdf5File::Open(dir.file("g.h5"));
+  EXPECT_EQ(file.Shape("rows"), (std::vector<int64_t>{700, 3, 2}));
+  EXPECT_EQ(file.ReadFloat("rows"), values);
+  EXPECT_EQ(file.ReadStrings("group/ids"), ids);
+  EXPECT_EQ(file.Shape("empty"), (std::vector<int64_t>{0, 5}));
+  EXPECT_TRUE(file.ReadFloat("empty").empty());
+}
+
 }  // namespace
 }  // namespace crema

@@ -512,5 +512,45 @@ TEST(DataLayerTest, MirrorAndRandomCropStayWithinTheRecord) {
   }
 }
 
+TEST(DataLayerTest, NamesItsSamplesByKeyOnlyWhenAsked) {
+  TempDir dir;
+  MakeDb(dir.file("db"), 7);
+  DataLayer layer(DataParam(dir.file("db"), 3, "", "TEST"));
+  Tops tops;
+  layer.SetUp({}, tops.vec());
+  EXPECT_EQ(layer.samples_per_pass(), 7);
+  layer.Forward({}, tops.vec());
+  EXPECT_TRUE(layer.batch_ids().empty());  // not asked for: no names
+  layer.set_keep_batch_ids(true);
+  EXPECT_EQ(ForwardLabels(&layer, &tops), (std::vector<int>{3, 4, 5}));
+  EXPECT_EQ(layer.batch_ids(), (std::vector<std::string>{Key(3), Key(4), Key(5)}));
+  // Wrapping around the dataset names the records read again.
+  EXPECT_EQ(ForwardLabels(&layer, &tops), (std::vector<int>{6, 0, 1}));
+  EXPECT_EQ(layer.batch_ids(), (std::vector<std::string>{Key(6), Key(0), Key(1)}));
+}
+
+TEST(DataLayerTest, SamplesPerPassCoverTheTestSetOnceAndIdleRanksOwnNone) {
+  TempDir dir;
+  MakeDb(dir.file("db"), 7);
+  // 7 records in batches of 3 are 3 batches; of 4 ranks, rank 0 gets none.
+  std::vector<int64_t> owned;
+  for (int rank = 0; rank < 4; ++rank) {
+    SetRankInfo({rank, 4});
+    DataLayer layer(DataParam(dir.file("db"), 3, "", "TEST"));
+    Tops tops;
+    layer.SetUp({}, tops.vec());
+    SetRankInfo({0, 1});
+    owned.push_back(layer.samples_per_pass());
+  }
+  EXPECT_EQ(owned, (std::vector<int64_t>{0, 3, 3, 1}));
+  // TRAIN shares are equal; the remainder is owned by nobody.
+  SetRankInfo({1, 2});
+  DataLayer train(DataParam(dir.file("db"), 3));
+  Tops tops;
+  train.SetUp({}, tops.vec());
+  SetRankInfo({0, 1});
+  EXPECT_EQ(train.samples_per_pass(), 3);
+}
+
 }  // namespace
 }  // namespace crema

@@ -208,5 +208,38 @@ TEST(ImageDataLayerTest, ShardsSplitTheList) {
   }
 }
 
+TEST(ImageDataLayerTest, NamesSamplesByTheirListPathAndBadOnesByNothing) {
+  TempDir dir;
+  MakeImages(dir, 2);
+  WriteFile(dir.file("list.txt"), "images/img0.png 0\nimages/missing.png 7\nimages/img1.png 1\n");
+  ImageDataLayer layer(Param(dir, 2, "", "TEST"));
+  Blob data, label;
+  layer.SetUp({}, {&data, &label});
+  EXPECT_EQ(layer.samples_per_pass(), 3);
+  layer.set_keep_batch_ids(true);
+  layer.Forward({}, {&data, &label});
+  // The list's paths, without root_folder; the missing image's slot holds img0, so it has no
+  // name of its own.
+  EXPECT_EQ(layer.batch_ids(), (std::vector<std::string>{"images/img0.png", ""}));
+  layer.Forward({}, {&data, &label});
+  EXPECT_EQ(layer.batch_ids(), (std::vector<std::string>{"images/img1.png", "images/img0.png"}));
+}
+
+TEST(ImageDataLayerTest, TestRanksWithoutABatchOwnNoSamples) {
+  TempDir dir;
+  MakeImages(dir, 5);
+  // 5 images in batches of 2 are 3 batches; of 4 ranks, rank 0 gets none.
+  std::vector<int64_t> owned;
+  for (int rank = 0; rank < 4; ++rank) {
+    SetRankInfo({rank, 4});
+    ImageDataLayer layer(Param(dir, 2, "", "TEST"));
+    Blob data, label;
+    layer.SetUp({}, {&data, &label});
+    SetRankInfo({0, 1});
+    owned.push_back(layer.samples_per_pass());
+  }
+  EXPECT_EQ(owned, (std::vector<int64_t>{0, 2, 2, 1}));
+}
+
 }  // namespace
 }  // namespace crema

@@ -2,6 +2,7 @@
 
 #include <climits>
 #include <cmath>
+#include <cstring>
 #include <sstream>
 
 #include "crema/core/error.h"
@@ -96,6 +97,17 @@ void Blob::ShareData(const Blob& other) {
                 shape_string(), " and ", other.shape_string());
   data_ = other.data_;
   capacity_ = std::min(capacity_, other.capacity_);
+}
+
+void Blob::SetDiffMemory(std::shared_ptr<SyncedMemory> memory) {
+  CREMA_REQUIRE(memory->size() >= sizeof(float) * static_cast<size_t>(count_),
+                "diff memory of ", memory->size(), " bytes cannot hold a blob of shape ",
+                shape_string());
+  if (count_ > 0) {
+    std::memcpy(memory->mutable_host_data(), cpu_diff(), sizeof(float) * static_cast<size_t>(count_));
+  }
+  diff_ = std::move(memory);
+  capacity_ = std::min(capacity_, diff_->size() / sizeof(float));
 }
 
 void Blob::ShareDiff(const Blob& other) {

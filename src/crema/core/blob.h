@@ -68,6 +68,11 @@ class Blob {
   const float* cpu_diff() const;
   float* mutable_cpu_diff();
 
+  // Makes the diff live in `memory` (for instance a slice of a gradient-communication
+  // buffer); its current values are kept. Throws InvalidArgument when `memory` is smaller than
+  // count() floats.
+  void SetDiffMemory(std::shared_ptr<SyncedMemory> memory);
+
   // Makes this blob use `other`'s data (diff) buffer. REQUIRES: equal counts.
   void ShareData(const Blob& other);
   void ShareDiff(const Blob& other);

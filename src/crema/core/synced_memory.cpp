@@ -12,7 +12,12 @@ constexpr size_t kAlignment = 64;  // one cache line; what AVX-512 loads want
 
 SyncedMemory::SyncedMemory(size_t size_bytes) : size_(size_bytes) {}
 
-SyncedMemory::~SyncedMemory() { std::free(host_ptr_); }
+SyncedMemory::SyncedMemory(void* external, size_t size_bytes)
+    : host_ptr_(external), size_(size_bytes), owns_host_(false), head_(Head::kAtHost) {}
+
+SyncedMemory::~SyncedMemory() {
+  if (owns_host_) std::free(host_ptr_);
+}
 
 void SyncedMemory::ToHost() {
   if (head_ != Head::kUninitialized) return;

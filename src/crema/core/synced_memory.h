@@ -19,6 +19,9 @@ class SyncedMemory {
   enum class Head { kUninitialized, kAtHost };
 
   explicit SyncedMemory(size_t size_bytes);
+  // Memory owned by someone else (e.g. a slice of a communication buffer), already holding
+  // the current values. REQUIRES: `external` stays valid for this object's lifetime.
+  SyncedMemory(void* external, size_t size_bytes);
   ~SyncedMemory();
   SyncedMemory(const SyncedMemory&) = delete;
   SyncedMemory& operator=(const SyncedMemory&) = delete;
@@ -36,6 +39,7 @@ class SyncedMemory {
 
   void* host_ptr_ = nullptr;
   size_t size_;
+  bool owns_host_ = true;
   Head head_ = Head::kUninitialized;
 };
 

@@ -3,6 +3,7 @@
 #include <hdf5.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <climits>
 #include <filesystem>
 #include <mutex>
@@ -465,6 +466,192 @@ void Hdf5File::WriteString(const std::string& name, const std::string& value) {
     throw IOError(StrCat("cannot create ", Where(name, path_), Hdf5Detail()));
   }
   Write(name, {}, type.get(), type.get(), value.c_str());
+}
+
+namespace {
+
+// A variable-length UTF-8 string type, or an invalid handle.
+Handle VariableStringType() {
+  Handle type(H5Tcopy(H5T_C_S1), &H5Tclose);
+  if (type.ok() && (H5Tset_size(type.get(), H5T_VARIABLE) < 0 ||
+                    H5Tset_cset(type.get(), H5T_CSET_UTF8) < 0)) {
+    return Handle(-1, &H5Tclose);
+  }
+  return type;
+}
+
+std::vector<const char*> CStrings(const std::vector<std::string>& values) {
+  std::vector<const char*> pointers(values.size());
+  for (size_t i = 0; i < values.size(); ++i) pointers[i] = values[i].c_str();
+  return pointers;
+}
+
+}  // namespace
+
+void Hdf5File::WriteStrings(const std::string& name, const std::vector<std::string>& values) {
+  Hdf5Call call;
+  Handle type = VariableStringType();
+  if (!type.ok()) throw IOError(StrCat("cannot create ", Where(name, path_), Hdf5Detail()));
+  const std::vector<const char*> pointers = CStrings(values);
+  Write(name, {static_cast<int64_t>(values.size())}, type.get(), type.get(), pointers.data());
+}
+
+std::vector<std::string> Hdf5File::ReadStrings(const std::string& name) const {
+  Hdf5Call call;
+  Handle dataset = OpenDataset(*this, id_, name);
+  Handle file_type(H5Dget_type(dataset.get()), &H5Tclose);
+  if (!file_type.ok() || H5Tget_class(file_type.get()) != H5T_STRING) {
+    throw Corruption(StrCat(Where(name, path_), " holds ", ClassText(ClassOf(dataset.get())),
+                            ", not strings"));
+  }
+  const std::vector<int64_t> dims = DimsOf(dataset.get(), name, path_);
+  if (dims.size() > 1) {
+    throw Corruption(StrCat(Where(name, path_), " of shape ", ShapeText(dims),
+                            " is not a list of strings"));
+  }
+  const auto count = static_cast<size_t>(CountOf(dims, 0, name, path_));
+  std::vector<std::string> values(count);
+  if (count == 0) return values;
+  Handle memory_type(H5Tcopy(H5T_C_S1), &H5Tclose);
+  H5Tset_cset(memory_type.get(), H5Tget_cset(file_type.get()));
+  if (H5Tis_variable_str(file_type.get()) > 0) {
+    H5Tset_size(memory_type.get(), H5T_VARIABLE);
+    std::vector<char*> texts(count, nullptr);
+    if (H5Dread(dataset.get(), memory_type.get(), H5S_ALL, H5S_ALL, H5P_DEFAULT,
+                texts.data()) < 0) {
+      throw Corruption(StrCat("cannot read ", Where(name, path_), Hdf5Detail()));
+    }
+    for (size_t i = 0; i < count; ++i) {
+      if (texts[i] != nullptr) values[i] = texts[i];
+    }
+    Handle space(H5Dget_space(dataset.get()), &H5Sclose);
+#if H5_VERSION_GE(1, 12, 0)
+    H5Treclaim(memory_type.get(), space.get(), H5P_DEFAULT, texts.data());
+#else
+    H5Dvlen_reclaim(memory_type.get(), space.get(), H5P_DEFAULT, texts.data());
+#endif
+  } else {
+    // One byte more per string than stored, as in ReadString.
+    const size_t size = H5Tget_size(file_type.get()) + 1;
+    H5Tset_size(memory_type.get(), size);
+    H5Tset_strpad(memory_type.get(), H5T_STR_NULLTERM);
+    std::string buffer(size * count, '\0');
+    if (H5Dread(dataset.get(), memory_type.get(), H5S_ALL, H5S_ALL, H5P_DEFAULT,
+                buffer.data()) < 0) {
+      throw Corruption(StrCat("cannot read ", Where(name, path_), Hdf5Detail()));
+    }
+    for (size_t i = 0; i < count; ++i) values[i] = buffer.c_str() + i * size;
+  }
+  return values;
+}
+
+void Hdf5File::CreateGrowable(const std::string& name, const std::vector<int64_t>& row_dims,
+                              int64_t file_type, int64_t row_bytes) {
+  const std::string relative = !name.empty() && name[0] == '/' ? name.substr(1) : name;
+  if (relative.empty()) {
+    throw InvalidArgument(StrCat("a dataset written to HDF5 file '", path_, "' needs a name"));
+  }
+  std::vector<hsize_t> dims = {0};
+  std::vector<hsize_t> max_dims = {H5S_UNLIMITED};
+  std::vector<hsize_t> chunk = {1};
+  for (int64_t d : row_dims) {
+    if (d <= 0) {
+      throw InvalidArgument(StrCat("cannot create ", Where(name, path_), " with rows of shape ",
+                                   ShapeText(row_dims), ": a dimension is not positive"));
+    }
+    dims.push_back(static_cast<hsize_t>(d));
+    max_dims.push_back(static_cast<hsize_t>(d));
+    chunk.push_back(static_cast<hsize_t>(d));
+  }
+  // Chunks of about 1 MiB of whole rows; HDF5 limits a chunk to 4 GiB.
+  constexpr int64_t kChunkBytes = int64_t{1} << 20;
+  chunk[0] = static_cast<hsize_t>(std::clamp<int64_t>(kChunkBytes / row_bytes, 1, 1 << 16));
+  if (row_bytes > (int64_t{1} << 32) - 1) {
+    throw InvalidArgument(StrCat("cannot create ", Where(name, path_), ": a row of shape ",
+                                 ShapeText(row_dims), " is larger than an HDF5 chunk (4 GiB)"));
+  }
+  if (Exists(name)) {
+    throw InvalidArgument(StrCat("HDF5 file '", path_, "' already has an object named '", name,
+                                 "'"));
+  }
+  const int rank = static_cast<int>(dims.size());
+  Handle space(H5Screate_simple(rank, dims.data(), max_dims.data()), &H5Sclose);
+  Handle link_list(H5Pcreate(H5P_LINK_CREATE), &H5Pclose);
+  Handle create_list(H5Pcreate(H5P_DATASET_CREATE), &H5Pclose);
+  if (!space.ok() || !link_list.ok() || !create_list.ok() ||
+      H5Pset_create_intermediate_group(link_list.get(), 1) < 0 ||
+      H5Pset_chunk(create_list.get(), rank, chunk.data()) < 0) {
+    throw IOError(StrCat("cannot create ", Where(name, path_), Hdf5Detail()));
+  }
+  Handle dataset(H5Dcreate2(id_, name.c_str(), file_type, space.get(), link_list.get(),
+                            create_list.get(), H5P_DEFAULT),
+                 &H5Dclose);
+  if (!dataset.ok()) throw IOError(StrCat("cannot create ", Where(name, path_), Hdf5Detail()));
+}
+
+void Hdf5File::CreateFloatRows(const std::string& name, const std::vector<int64_t>& row_dims) {
+  Hdf5Call call;
+  int64_t row_bytes = static_cast<int64_t>(sizeof(float));
+  for (int64_t d : row_dims) {
+    if (d > 0) row_bytes = row_bytes <= INT64_MAX / d ? row_bytes * d : INT64_MAX;
+  }
+  CreateGrowable(name, row_dims, H5T_IEEE_F32LE, row_bytes);
+}
+
+void Hdf5File::CreateStringRows(const std::string& name) {
+  Hdf5Call call;
+  Handle type = VariableStringType();
+  if (!type.ok()) throw IOError(StrCat("cannot create ", Where(name, path_), Hdf5Detail()));
+  CreateGrowable(name, {}, type.get(), static_cast<int64_t>(sizeof(char*)));
+}
+
+void Hdf5File::Append(const std::string& name, int64_t rows, int64_t memory_type, bool strings,
+                      const void* data) {
+  Handle dataset = OpenDataset(*this, id_, name);
+  const H5T_class_t type_class = ClassOf(dataset.get());
+  Handle space(H5Dget_space(dataset.get()), &H5Sclose);
+  const int rank = space.ok() ? H5Sget_simple_extent_ndims(space.get()) : -1;
+  std::vector<hsize_t> dims(static_cast<size_t>(std::max(rank, 0)));
+  std::vector<hsize_t> max_dims(dims.size());
+  if (rank < 1 || H5Sget_simple_extent_dims(space.get(), dims.data(), max_dims.data()) < 0 ||
+      max_dims[0] != H5S_UNLIMITED || type_class != (strings ? H5T_STRING : H5T_FLOAT)) {
+    throw InvalidArgument(StrCat("cannot append to ", Where(name, path_), ": it is not a ",
+                                 "growable dataset of ", strings ? "strings" : "float rows"));
+  }
+  if (rows <= 0) return;
+  std::vector<hsize_t> start(dims.size(), 0);
+  std::vector<hsize_t> count = dims;
+  start[0] = dims[0];
+  count[0] = static_cast<hsize_t>(rows);
+  dims[0] += static_cast<hsize_t>(rows);
+  hsize_t total = 1;
+  for (hsize_t c : count) total *= c;
+  if (H5Dset_extent(dataset.get(), dims.data()) < 0) {
+    throw IOError(StrCat("cannot extend ", Where(name, path_), Hdf5Detail()));
+  }
+  Handle file_space(H5Dget_space(dataset.get()), &H5Sclose);
+  Handle memory_space(H5Screate_simple(1, &total, nullptr), &H5Sclose);
+  if (!file_space.ok() || !memory_space.ok() ||
+      H5Sselect_hyperslab(file_space.get(), H5S_SELECT_SET, start.data(), nullptr,
+                          count.data(), nullptr) < 0 ||
+      H5Dwrite(dataset.get(), memory_type, memory_space.get(), file_space.get(), H5P_DEFAULT,
+               data) < 0) {
+    throw IOError(StrCat("cannot write ", rows, " rows to ", Where(name, path_), Hdf5Detail()));
+  }
+}
+
+void Hdf5File::AppendFloatRows(const std::string& name, int64_t rows, const float* data) {
+  Hdf5Call call;
+  Append(name, rows, H5T_NATIVE_FLOAT, /*strings=*/false, data);
+}
+
+void Hdf5File::AppendStrings(const std::string& name, const std::vector<std::string>& values) {
+  Hdf5Call call;
+  Handle type = VariableStringType();
+  if (!type.ok()) throw IOError(StrCat("cannot write ", Where(name, path_), Hdf5Detail()));
+  const std::vector<const char*> pointers = CStrings(values);
+  Append(name, static_cast<int64_t>(values.size()), type.get(), /*strings=*/true,
+         pointers.data());
 }
 
 void Hdf5File::Flush() {

@@ -14,7 +14,8 @@
 // Element types: reads accept integer and floating-point datasets of any width and byte
 // order; HDF5 converts each value to float (a double is rounded to the nearest float, an
 // integer beyond 2^24 may lose its low bits). Writes store IEEE 32-bit floats
-// (H5T_IEEE_F32LE, what Caffe writes), 64-bit doubles or 32-bit ints, little-endian.
+// (H5T_IEEE_F32LE, what Caffe writes), 64-bit doubles or 32-bit ints, little-endian, and
+// strings (a scalar fixed-length one, or arrays of variable-length UTF-8 ones).
 //
 // Thread-safety: the serial HDF5 library is not thread-safe, so every call into it holds one
 // process-wide lock. Different Hdf5File objects may therefore be used from different threads
@@ -108,6 +109,33 @@ class Hdf5File {
   // snapshots store `learned_net`). Throws what WriteFloat throws.
   void WriteString(const std::string& name, const std::string& value);
 
+  // Writes `values` as a 1-D dataset of variable-length UTF-8 strings. Throws what
+  // WriteFloat throws.
+  void WriteStrings(const std::string& name, const std::vector<std::string>& values);
+
+  // Every string of a 1-D (or scalar) string dataset `name`, fixed- or variable-length,
+  // without trailing NULs. Throws Corruption naming the file and `name` when the dataset is
+  // missing, does not hold strings, has more than one dimension or cannot be read.
+  std::vector<std::string> ReadStrings(const std::string& name) const;
+
+  // Growable datasets, for data written a batch of rows at a time without holding it all in
+  // memory: created empty with an unlimited first dimension (chunked storage) and extended by
+  // each append.
+  //
+  // Creates float dataset `name` of shape (0, row_dims...) (IEEE 32-bit, little-endian).
+  // Throws what WriteFloat throws.
+  void CreateFloatRows(const std::string& name, const std::vector<int64_t>& row_dims);
+  // Creates a 1-D, empty dataset of variable-length UTF-8 strings. Throws what WriteFloat
+  // throws.
+  void CreateStringRows(const std::string& name);
+  // Appends `rows` rows (rows × the product of the row dimensions values, row-major) to a
+  // dataset made by CreateFloatRows. Throws InvalidArgument naming the file and `name` when
+  // it is not such a dataset, IOError naming both when HDF5 cannot extend or write it.
+  // REQUIRES: rows >= 0; `data` holds the values.
+  void AppendFloatRows(const std::string& name, int64_t rows, const float* data);
+  // Appends strings to a dataset made by CreateStringRows; throws as AppendFloatRows.
+  void AppendStrings(const std::string& name, const std::vector<std::string>& values);
+
   // Flushes written data to disk. Throws IOError naming the file on failure.
   void Flush();
 
@@ -119,6 +147,10 @@ class Hdf5File {
   Hdf5File(std::string path, int64_t id) : path_(std::move(path)), id_(id) {}
   void Write(const std::string& name, const std::vector<int64_t>& shape, int64_t memory_type,
              int64_t file_type, const void* data);
+  void CreateGrowable(const std::string& name, const std::vector<int64_t>& row_dims,
+                      int64_t file_type, int64_t row_bytes);
+  void Append(const std::string& name, int64_t rows, int64_t memory_type, bool strings,
+              const void* data);
 
   std::string path_;
   int64_t id_ = -1;  // the hid_t of the open file; -1 when closed

@@ -1,11 +1,18 @@
 #include "crema/data/shard.h"
 
+#include <algorithm>
+
 #include "crema/core/error.h"
 
 namespace crema {
 
-IndexRange ShardRange(int64_t size, int rank, int world_size, caffe::Phase phase) {
-  CREMA_DCHECK(rank >= 0 && rank < world_size && size >= 0);
+int64_t ShareOfBatches(int64_t batches, int rank, int world_size) {
+  return (rank + 1) * batches / world_size - rank * batches / world_size;
+}
+
+IndexRange ShardRange(int64_t size, int rank, int world_size, caffe::Phase phase,
+                      int64_t batch_size) {
+  CREMA_DCHECK(rank >= 0 && rank < world_size && size >= 0 && batch_size >= 1);
   if (world_size == 1) return {0, size};
   if (phase == caffe::TRAIN) {
     CREMA_REQUIRE(size >= world_size, "a dataset of ", size, " items cannot give each of ",
@@ -13,7 +20,11 @@ IndexRange ShardRange(int64_t size, int rank, int world_size, caffe::Phase phase
     const int64_t share = size / world_size;
     return {rank * share, (rank + 1) * share};
   }
-  return {size * rank / world_size, size * (rank + 1) / world_size};
+  const int64_t batches = (size + batch_size - 1) / batch_size;
+  const int64_t first = rank * batches / world_size;
+  const int64_t last = (rank + 1) * batches / world_size;
+  if (first == last) return {0, std::min(size, batch_size)};
+  return {first * batch_size, std::min(size, last * batch_size)};
 }
 
 ShardedSource::ShardedSource(std::unique_ptr<RecordSource> inner, IndexRange range)

@@ -5,8 +5,12 @@
 //          [r·⌊N/W⌋, (r+1)·⌊N/W⌋) — so all ranks run the same number of batches per epoch and
 //          none waits for another at its end. The last N mod W items (fewer than W) are
 //          left out.
-//   TEST:  the ranges [⌊r·N/W⌋, ⌊(r+1)·N/W⌋) cover every item exactly once; their sizes
-//          differ by at most one.
+//   TEST:  whole batches are shared out, so that rank r's batches are the ones a single
+//          process would run as its batches [⌊r·T/W⌋, ⌊(r+1)·T/W⌋), T = ⌈N/B⌉ for batch size B:
+//          the ranks together cover every item exactly once, and a distributed test equals a
+//          single-process one batch for batch. A rank left without a batch (W > T) gets the
+//          first batch's range, which callers do not run (Solver::Test and the test/features
+//          commands give it no iterations).
 #ifndef CREMA_DATA_SHARD_H_
 #define CREMA_DATA_SHARD_H_
 
@@ -25,11 +29,16 @@ struct IndexRange {
   int64_t size() const { return end - begin; }
 };
 
-// The share of an N-item dataset that `rank` of `world_size` reads in `phase`.
-// Throws InvalidArgument when a TRAIN dataset has fewer items than ranks (a rank would have
-// nothing to train on), naming both numbers.
-// REQUIRES: 0 <= rank < world_size, size >= 0.
-IndexRange ShardRange(int64_t size, int rank, int world_size, caffe::Phase phase);
+// The share of an N-item dataset that `rank` of `world_size` reads in `phase`, for batches of
+// `batch_size` items. Throws InvalidArgument when a TRAIN dataset has fewer items than ranks
+// (a rank would have nothing to train on), naming both numbers.
+// REQUIRES: 0 <= rank < world_size, size >= 0, batch_size >= 1.
+IndexRange ShardRange(int64_t size, int rank, int world_size, caffe::Phase phase,
+                      int64_t batch_size = 1);
+
+// How many of `batches` test batches rank `rank` of `world_size` runs: its share of them, the
+// same share ShardRange gives its data layer when batches = ⌈N/B⌉.
+int64_t ShareOfBatches(int64_t batches, int rank, int world_size);
 
 // A RecordSource restricted to the records [range.begin, range.end) of another, wrapping
 // around inside that range. Takes ownership of `inner`.

@@ -44,11 +44,18 @@ void DataLayer::OpenSource() {
   source_ = WithErrorContext(Describe(), [&] { return std::make_unique<LmdbReader>(source); });
   if (source_->size() == 0) Fail(source_->Describe(), " holds no records");
   const RankInfo rank = GetRankInfo();
+  const int64_t total = source_->size();
+  samples_per_pass_ = total;
   if (rank.world_size > 1 && layer_param_.crema_data_param().shard()) {
+    const auto batch = static_cast<int64_t>(dp.batch_size());
     const IndexRange range = WithErrorContext(Describe(), [&] {
-      return ShardRange(source_->size(), rank.rank, rank.world_size, phase_);
+      return ShardRange(total, rank.rank, rank.world_size, phase_, batch);
     });
     source_ = std::make_unique<ShardedSource>(std::move(source_), range);
+    // A TEST rank left without a batch reads the first batch's range but owns none of it.
+    const bool idle = phase_ == caffe::TEST &&
+                      ShareOfBatches((total + batch - 1) / batch, rank.rank, rank.world_size) == 0;
+    samples_per_pass_ = idle ? 0 : range.size();
     LOG(INFO) << Describe() << ": rank " << rank.rank << " of " << rank.world_size << " reads "
               << source_->Describe();
   }

@@ -34,6 +34,8 @@
 // (data/shard.h: equal shares in TRAIN, the whole set exactly once across ranks in TEST),
 // unless crema_data_param.shard is false.
 //
+// Sample ids (Layer::set_keep_batch_ids, batch_ids): each item's LMDB key.
+//
 // Prefetching (layers/prefetching_data_layer.h): data_param.prefetch batches ahead (or
 // crema_data_param.queue_depth), on crema_data_param.threads workers. Random crops and flips
 // follow Note [Keyed randomness], keyed by a seed drawn from crema::ThreadRng() at SetUp

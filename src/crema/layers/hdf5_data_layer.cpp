@@ -1,6 +1,7 @@
 #include "crema/layers/hdf5_data_layer.h"
 
 #include <algorithm>
+#include <charconv>
 #include <climits>
 #include <filesystem>
 #include <fstream>
@@ -109,7 +110,7 @@ void HDF5DataLayer::ReadList() {
       }
     }
     // Absolute, so that loading later does not depend on the working directory then.
-    files_.push_back({std::filesystem::absolute(path, ec).string(), 0});
+    files_.push_back({std::filesystem::absolute(path, ec).string(), entry, 0});
     if (ec) files_.back().path = path;
   }
   if (list.bad()) {
@@ -181,10 +182,15 @@ void HDF5DataLayer::ReadShapes() {
 void HDF5DataLayer::MakeSegments() {
   IndexRange range{0, total_rows_};
   const RankInfo rank = GetRankInfo();
+  bool idle = false;
   if (rank.world_size > 1 && layer_param_.crema_data_param().shard()) {
     range = WithErrorContext(Describe(), [&] {
-      return ShardRange(total_rows_, rank.rank, rank.world_size, phase_);
+      return ShardRange(total_rows_, rank.rank, rank.world_size, phase_, batch_size_);
     });
+    // A TEST rank left without a batch reads the first batch's range but owns none of it.
+    idle = phase_ == caffe::TEST &&
+           ShareOfBatches((total_rows_ + batch_size_ - 1) / batch_size_, rank.rank,
+                          rank.world_size) == 0;
     if (range.size() == 0) {
       Fail("rank ", rank.rank, " of ", rank.world_size, " gets none of the ", total_rows_,
            " rows listed in '", layer_param_.hdf5_data_param().source(),
@@ -192,6 +198,7 @@ void HDF5DataLayer::MakeSegments() {
     }
   }
   share_rows_ = range.size();
+  samples_per_pass_ = idle ? 0 : share_rows_;
   segments_.clear();
   int64_t first = 0;  // global number of the first row of file f
   for (size_t f = 0; f < files_.size(); ++f) {
@@ -256,7 +263,13 @@ void HDF5DataLayer::Load(int segment) {
   loaded_ = segment;
 }
 
+void HDF5DataLayer::set_keep_batch_ids(bool keep) {
+  keep_batch_ids_ = keep;
+  if (!keep) batch_ids_.clear();
+}
+
 void HDF5DataLayer::ForwardCpu(const BlobVec& /*bottom*/, const BlobVec& top) {
+  if (keep_batch_ids_) batch_ids_.resize(static_cast<size_t>(batch_size_));
   for (int n = 0; n < batch_size_; ++n) {
     if (row_ == segments_[order_[static_cast<size_t>(slot_)]].size()) NextSegment();
     const int segment = order_[static_cast<size_t>(slot_)];
@@ -266,6 +279,16 @@ void HDF5DataLayer::ForwardCpu(const BlobVec& /*bottom*/, const BlobVec& top) {
       const size_t size = static_cast<size_t>(row_sizes_[t]);
       std::copy_n(buffers_[t].data() + static_cast<size_t>(r) * size, size,
                   top[t]->mutable_cpu_data() + static_cast<size_t>(n) * size);
+    }
+    if (keep_batch_ids_) {
+      // "<file as listed>:<row in the file>", reusing the strings' buffers.
+      const Segment& s = segments_[segment];
+      char digits[24];
+      const auto end = std::to_chars(digits, digits + sizeof(digits), s.begin + r).ptr;
+      std::string& id = batch_ids_[static_cast<size_t>(n)];
+      id.assign(files_[s.file].listed);
+      id.push_back(':');
+      id.append(digits, end);
     }
     ++row_;
   }

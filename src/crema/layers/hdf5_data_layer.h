@@ -40,6 +40,9 @@
 // the shares cover every row exactly once. A rank opens for reading only the files its
 // share overlaps, and only their rows in its share.
 //
+// Sample ids (Layer::set_keep_batch_ids, batch_ids): "<file>:<row>", the file as the list
+// names it and the row's number within that file (from 0).
+//
 // Randomness: the shuffles are a pure function of a seed drawn from crema::ThreadRng() at
 // SetUp (only when shuffle is set) and of the epoch and segment numbers, so a fixed solver
 // seed reproduces them, and SkipBatches lands on the same order without replaying draws.
@@ -86,6 +89,12 @@ class HDF5DataLayer : public Layer {
   int64_t total_rows() const { return total_rows_; }
   int64_t rows_per_epoch() const { return share_rows_; }
 
+  // Rows this rank owns (rows_per_epoch(), or 0 for a TEST rank left without a batch), and
+  // ids "<file as listed>:<row in that file>" (see Layer).
+  int64_t samples_per_pass() const override { return samples_per_pass_; }
+  void set_keep_batch_ids(bool keep) override;
+  const std::vector<std::string>& batch_ids() const override { return batch_ids_; }
+
  protected:
   void LayerSetUp(const BlobVec& bottom, const BlobVec& top) override;
   void ForwardCpu(const BlobVec& bottom, const BlobVec& top) override;
@@ -94,7 +103,8 @@ class HDF5DataLayer : public Layer {
 
  private:
   struct File {
-    std::string path;
+    std::string path;    // absolute
+    std::string listed;  // as the list file gives it (for ids)
     int64_t rows = 0;
   };
   // Rows [begin, end) of files_[file]; never empty.
@@ -129,6 +139,9 @@ class HDF5DataLayer : public Layer {
   std::vector<int> row_sizes_;                  // per top: values in one row
   int64_t total_rows_ = 0;
   int64_t share_rows_ = 0;
+  int64_t samples_per_pass_ = 0;
+  bool keep_batch_ids_ = false;
+  std::vector<std::string> batch_ids_;  // the last Forward's ids, when kept
   std::vector<Segment> segments_;
 
   // Read position: epoch number, slot in order_, row within the segment order_[slot_]

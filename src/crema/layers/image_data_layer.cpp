@@ -33,11 +33,18 @@ void ImageDataLayer::LayerSetUp(const BlobVec& /*bottom*/, const BlobVec& top) {
   entries_ = WithErrorContext(Describe(), [&] { return ReadImageList(p.source()); });
   if (entries_.empty()) Fail("the list '", p.source(), "' names no images");
   const RankInfo rank = GetRankInfo();
+  const auto total = static_cast<int64_t>(entries_.size());
+  samples_per_pass_ = total;
   if (rank.world_size > 1 && layer_param_.crema_data_param().shard()) {
+    const auto batch = static_cast<int64_t>(p.batch_size());
     const IndexRange range = WithErrorContext(Describe(), [&] {
-      return ShardRange(static_cast<int64_t>(entries_.size()), rank.rank, rank.world_size, phase_);
+      return ShardRange(total, rank.rank, rank.world_size, phase_, batch);
     });
+    // A TEST rank left without a batch reads the first batch's range but owns none of it.
+    const bool idle = phase_ == caffe::TEST &&
+                      ShareOfBatches((total + batch - 1) / batch, rank.rank, rank.world_size) == 0;
     entries_ = std::vector<ImageListEntry>(entries_.begin() + range.begin, entries_.begin() + range.end);
+    samples_per_pass_ = idle ? 0 : range.size();
     LOG(INFO) << Describe() << ": rank " << rank.rank << " of " << rank.world_size
               << " reads entries [" << range.begin << ", " << range.end << ") of " << p.source();
   }
@@ -91,8 +98,7 @@ void ImageDataLayer::ReadBatch(int64_t /*index*/, Batch* batch) {
     const int64_t epoch = position_ / size;
     if (epoch != order_epoch_) ArrangeEpoch(epoch);
     const ImageListEntry& entry = entries_[static_cast<size_t>(order_[static_cast<size_t>(position_ % size)])];
-    item.key.assign(root_);
-    item.key.append(entry.path);
+    item.key.assign(entry.path);  // the id; FillBatch prepends root_
     item.label = entry.label;
     ++position_;
   }
@@ -138,7 +144,9 @@ void ImageDataLayer::FillBatch(int64_t index, Batch* batch, int worker) {
   good.assign(static_cast<size_t>(batch_size_), false);
   for (int i = 0; i < batch_size_; ++i) {
     const StagedItem& item = batch->items[static_cast<size_t>(i)];
-    if (!LoadImage(item.key, &scratch)) continue;
+    scratch.path.assign(root_);
+    scratch.path.append(item.key);
+    if (!LoadImage(scratch.path, &scratch)) continue;
     DatumPixels pixels;
     pixels.bytes = image.pixels.data();
     pixels.channels = image.channels;
@@ -152,9 +160,10 @@ void ImageDataLayer::FillBatch(int64_t index, Batch* batch, int worker) {
   }
   if (first_good < 0) {
     Fail("none of the ", batch_size_, " images of batch ", index, " can be read (the first is '",
-         batch->items[0].key, "')");
+         root_, batch->items[0].key, "')");
   }
-  // A bad image's place goes to the nearest usable image before it (or the first one).
+  // A bad image's place goes to the nearest usable image before it (or the first one), and
+  // its id is cleared: the item is not that image.
   int last_good = first_good;
   for (int i = 0; i < batch_size_; ++i) {
     if (good[static_cast<size_t>(i)]) {
@@ -163,6 +172,7 @@ void ImageDataLayer::FillBatch(int64_t index, Batch* batch, int worker) {
     }
     std::copy_n(data + last_good * item_count, item_count, data + i * item_count);
     if (label != nullptr) label[i] = label[last_good];
+    batch->items[static_cast<size_t>(i)].key.clear();
   }
 }
 

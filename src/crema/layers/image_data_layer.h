@@ -24,6 +24,9 @@
 // skipped — its place in the batch is taken by another image of the same batch. Only a batch
 // with no usable image at all is an error.
 //
+// Sample ids (Layer::set_keep_batch_ids, batch_ids): the image's path as the list gives it
+// (without root_folder); empty for an item whose image was bad and was replaced.
+//
 // Sharding (core/rank.h, data/shard.h): each rank reads only its share of the list, unless
 // crema_data_param.shard is false. Prefetching and threads: layers/prefetching_data_layer.h;
 // files are read and decoded on the worker threads, so crema_data_param.threads > 1 speeds
@@ -70,6 +73,7 @@ class ImageDataLayer : public PrefetchingDataLayer {
  private:
   // Per-worker buffers, reused from batch to batch.
   struct Scratch {
+    std::string path;  // root_ + the entry's path
     std::string bytes;
     Image image;
     std::vector<bool> good;  // which items of the batch loaded

@@ -10,6 +10,15 @@ Layer::Layer(const caffe::LayerParameter& param) : layer_param_(param), phase_(p
 
 std::string Layer::Describe() const { return StrCat("Layer '", name(), "' (", type(), ")"); }
 
+void Layer::set_keep_batch_ids(bool /*keep*/) {
+  throw Unsupported(StrCat(Describe(), " reads no dataset, so it cannot name its samples"));
+}
+
+const std::vector<std::string>& Layer::batch_ids() const {
+  static const std::vector<std::string> kNone;
+  return kNone;
+}
+
 namespace {
 const char* Plural(int n) { return n == 1 ? "" : "s"; }
 }  // namespace

@@ -107,6 +107,23 @@ class Layer {
   // 0 for every other layer. The solver reports it per iteration.
   virtual double last_data_wait_seconds() const { return 0; }
 
+  // ---- Layers that read a dataset (Data, ImageData, HDF5Data) ----
+  // How many samples one pass over this rank's part of the dataset holds: its shard in a job
+  // (data/shard.h), the whole dataset when not sharding; 0 for a TEST rank left without a
+  // batch (it reads the first batch's range but owns none of it). -1 for every other layer.
+  virtual int64_t samples_per_pass() const { return -1; }
+  // Asks the layer to name the samples of each batch it emits from the next Forward on
+  // (batch_ids()). Off by default, so training pays nothing for names.
+  // Throws Unsupported naming the layer for a layer that reads no dataset.
+  // REQUIRES: SetUp has run.
+  virtual void set_keep_batch_ids(bool keep);
+  // When kept, the ids of the samples of the batch the last Forward emitted, in batch order
+  // (batch_ids()[n] names item n of the tops): Data gives the record's LMDB key, ImageData
+  // the list file's path of the image, HDF5Data "<file as listed>:<row in that file>". An
+  // empty id marks an item that stands in for a sample that could not be read (ImageData).
+  // The list is empty before the first Forward with ids kept, and for every other layer.
+  virtual const std::vector<std::string>& batch_ids() const;
+
   // Whether Backward should be called for this layer even if no bottom needs it (layers
   // with learnable parameters, loss layers). Set by the Net.
   bool need_backward() const { return need_backward_; }

@@ -48,6 +48,10 @@ void PrefetchingDataLayer::ForwardCpu(const BlobVec& /*bottom*/, const BlobVec& 
     top[1]->ReshapeLike(batch->label);
     std::copy_n(batch->label.cpu_data(), batch->label.count(), top[1]->mutable_cpu_data());
   }
+  if (keep_batch_ids_) {
+    batch_ids_.resize(batch->items.size());
+    for (size_t i = 0; i < batch->items.size(); ++i) batch_ids_[i].assign(batch->items[i].key);
+  }
   prefetcher_->Release(batch);
 }
 

@@ -12,11 +12,17 @@
 // Knobs: crema_data_param.threads [1] workers; crema_data_param.queue_depth [0 = the layer's
 // default, data_param.prefetch for Data] batches made ahead.
 // The workers start on the first Forward, so SkipBatches can still reposition the reader.
+//
+// Sample ids (Layer::batch_ids): the key the read stage stages for each item
+// (StagedItem::key) is the item's id; subclasses stage it as their header says and clear it
+// for an item whose sample could not be read. Copied out only when set_keep_batch_ids(true)
+// asked for it.
 #ifndef CREMA_LAYERS_PREFETCHING_DATA_LAYER_H_
 #define CREMA_LAYERS_PREFETCHING_DATA_LAYER_H_
 
 #include <cstdint>
 #include <memory>
+#include <string>
 #include <vector>
 
 #include "crema/data/batch_prefetcher.h"
@@ -40,6 +46,9 @@ class PrefetchingDataLayer : public Layer {
   // Throws InvalidArgument naming the layer when n < 0 or the first Forward already ran.
   void SkipBatches(int64_t n) override;
   double last_data_wait_seconds() const override;
+  int64_t samples_per_pass() const override { return samples_per_pass_; }
+  void set_keep_batch_ids(bool keep) override { keep_batch_ids_ = keep; }
+  const std::vector<std::string>& batch_ids() const override { return batch_ids_; }
 
  protected:
   // Called by the subclass at the end of its LayerSetUp, once shapes are known.
@@ -60,8 +69,12 @@ class PrefetchingDataLayer : public Layer {
 
   int batch_size_ = 0;
   bool output_labels_ = false;
+  // What samples_per_pass() returns; set by the subclass's LayerSetUp.
+  int64_t samples_per_pass_ = 0;
 
  private:
+  bool keep_batch_ids_ = false;
+  std::vector<std::string> batch_ids_;  // the last Forward's ids, when kept
   int64_t skipped_batches_ = 0;
   std::unique_ptr<BatchPrefetcher> prefetcher_;
 };

@@ -257,7 +257,20 @@ void Net::DecideBackward(bool force_backward) {
 float Net::ForwardFromTo(int start, int end) {
   float loss = 0;
   for (int i = start; i <= end; ++i) loss += layers_[i]->Forward(bottom_vecs_[i], top_vecs_[i]);
-  return loss;
+  return loss_scale_ == 1.f ? loss : loss / loss_scale_;
+}
+
+void Net::SetLossScale(float scale) {
+  CREMA_REQUIRE(scale > 0, "the loss scale must be positive, got ", scale);
+  loss_scale_ = scale;
+  // A loss top's diff holds its weight (Layer::SetLossWeights): backward starts from it.
+  for (size_t i = 0; i < layers_.size(); ++i) {
+    for (size_t t = 0; t < top_vecs_[i].size(); ++t) {
+      const float weight = layers_[i]->loss(static_cast<int>(t));
+      if (weight == 0.f) continue;
+      cpu::Set(top_vecs_[i][t]->count(), weight * scale, top_vecs_[i][t]->mutable_cpu_diff());
+    }
+  }
 }
 
 const std::vector<Blob*>& Net::Forward(float* loss) {
@@ -271,6 +284,7 @@ void Net::BackwardFromTo(int start, int end) {
     if (layer_need_backward_[i]) {
       layers_[i]->Backward(top_vecs_[i], bottom_need_backward_[i], bottom_vecs_[i]);
     }
+    if (after_backward_) after_backward_(i);
   }
 }
 

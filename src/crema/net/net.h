@@ -47,8 +47,21 @@ class Net {
     Backward();
     return loss;
   }
+  // Called after each layer's Backward with the layer's index (layers run last to first), so
+  // gradient synchronisation can start on parameters whose gradients are complete.
+  void set_after_backward(std::function<void(int layer_id)> callback) {
+    after_backward_ = std::move(callback);
+  }
+
   // Reshapes every layer, e.g. after an input blob changed shape.
   void Reshape();
+
+  // Multiplies every gradient the loss produces by `scale` (it is folded into the loss
+  // weights' seeds of backward); the losses Forward reports are not scaled. Data-parallel
+  // training uses 1/ranks so that summing gradients over ranks averages them, with no extra
+  // pass over the gradients. REQUIRES: scale > 0.
+  void SetLossScale(float scale);
+  float loss_scale() const { return loss_scale_; }
 
   // Zeroes the diffs of all learnable parameters.
   void ClearParamDiffs();
@@ -93,6 +106,12 @@ class Net {
   // Index of params()[i]'s owner, or -1 when it owns itself.
   const std::vector<int>& param_owners() const { return param_owners_; }
   const std::vector<std::string>& param_display_names() const { return param_display_names_; }
+  // For params()[i]: (layer index, blob index within the layer).
+  const std::vector<std::pair<int, int>>& param_layer_indices() const {
+    return param_layer_indices_;
+  }
+  // For params()[i]: the index of its owner in learnable_params().
+  const std::vector<int>& learnable_param_ids() const { return learnable_param_ids_; }
 
   const std::vector<Blob*>& output_blobs() const { return output_blobs_; }
   const std::vector<int>& output_blob_indices() const { return output_blob_indices_; }
@@ -142,6 +161,8 @@ class Net {
 
   std::vector<Blob*> output_blobs_;
   std::vector<int> output_blob_indices_;
+  std::function<void(int)> after_backward_;
+  float loss_scale_ = 1.f;
 };
 
 }  // namespace crema

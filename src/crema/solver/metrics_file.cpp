@@ -32,6 +32,10 @@ MetricsFile::MetricsFile(const std::string& path) : path_(path) {
 
 MetricsFile::~MetricsFile() { std::fclose(file_); }
 
+double MetricsFile::Elapsed() const {
+  return std::chrono::duration<double>(std::chrono::steady_clock::now() - start_).count();
+}
+
 void MetricsFile::WriteLine(const std::string& line) {
   // Metrics are best-effort: a full disk must not stop training.
   if (std::fprintf(file_, "%s\n", line.c_str()) < 0 || std::fflush(file_) != 0) {
@@ -46,7 +50,16 @@ void MetricsFile::OnIteration(const IterationStats& stats) {
                          {"lr", stats.learning_rate},
                          {"images_per_second", stats.images_per_second},
                          {"data_wait_ms", stats.data_wait_ms},
+                         {"elapsed_s", Elapsed()},
                          {"outputs", OutputsToJson(stats.outputs)}};
+  if (stats.ranks > 1) {
+    line["ranks"] = stats.ranks;
+    line["job_images_per_second"] = stats.job_images_per_second;
+    line["compute_ms"] = stats.compute_ms;
+    line["exposed_comm_ms"] = stats.exposed_comm_ms;
+    line["slowest_rank"] = stats.slowest_rank;
+    line["slowest_rank_ms"] = stats.slowest_rank_ms;
+  }
   WriteLine(line.dump());
 }
 
@@ -54,6 +67,7 @@ void MetricsFile::OnTest(const TestStats& stats) {
   nlohmann::json line = {{"event", "test"},
                          {"iter", stats.iter},
                          {"net", stats.test_net_id},
+                         {"elapsed_s", Elapsed()},
                          {"outputs", OutputsToJson(stats.outputs)}};
   WriteLine(line.dump());
 }
@@ -61,7 +75,8 @@ void MetricsFile::OnTest(const TestStats& stats) {
 void MetricsFile::OnSnapshot(int iter, const std::string& model_file,
                              const std::string& state_file) {
   nlohmann::json line = {
-      {"event", "snapshot"}, {"iter", iter}, {"model", model_file}, {"state", state_file}};
+      {"event", "snapshot"}, {"iter", iter},       {"model", model_file},
+      {"state", state_file},  {"elapsed_s", Elapsed()}};
   WriteLine(line.dump());
 }
 

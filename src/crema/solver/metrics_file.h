@@ -1,5 +1,8 @@
 // A JSON-lines metrics file: one object per displayed iteration, test pass and snapshot.
 //
+// In a job of several ranks, train lines add "ranks", "job_images_per_second", "compute_ms",
+// "exposed_comm_ms", "slowest_rank" and "slowest_rank_ms" (see IterationStats).
+// Every line also has "elapsed_s", seconds since the file was opened (the start of training).
 //   {"event":"train","iter":100,"loss":0.31,"lr":0.00992565,"images_per_second":5120.4,
 //    "data_wait_ms":0.01,"outputs":{"loss":0.29}}
 //   {"event":"test","iter":500,"net":0,"outputs":{"accuracy":0.9785,"loss":0.07}}
@@ -9,6 +12,7 @@
 #ifndef CREMA_SOLVER_METRICS_FILE_H_
 #define CREMA_SOLVER_METRICS_FILE_H_
 
+#include <chrono>
 #include <cstdio>
 #include <string>
 
@@ -34,8 +38,11 @@ class MetricsFile : public SolverObserver {
  private:
   void WriteLine(const std::string& line);
 
+  double Elapsed() const;
+
   std::string path_;
   FILE* file_;
+  std::chrono::steady_clock::time_point start_ = std::chrono::steady_clock::now();
 };
 
 }  // namespace crema

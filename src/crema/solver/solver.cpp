@@ -9,6 +9,7 @@
 
 #include "crema/backend/cpu/blas.h"
 #include "crema/core/error.h"
+#include "crema/core/rank.h"
 #include "crema/core/rng.h"
 #include "crema/io/proto_io.h"
 #include "crema/solver/lr_policy.h"
@@ -134,6 +135,8 @@ void Solver::InitTestNets() {
 }
 
 void Solver::CheckSnapshotWritable() const {
+  // Only rank 0 writes snapshots; the other ranks' hosts need not see the directory.
+  if (GetRankInfo().rank != 0) return;
   if (param_.snapshot() <= 0 && !param_.snapshot_after_train()) return;
   CREMA_REQUIRE(!param_.snapshot_prefix().empty(),
                 "the solver snapshots but sets no snapshot_prefix");
@@ -183,6 +186,7 @@ void Solver::Solve(const std::string& resume_file) {
   }
   const int start_iter = iter_;
   Step(param_.max_iter() - iter_);
+  for (SolverCallback* callback : callbacks_) callback->OnSolveEnd();
   if (param_.snapshot_after_train() && (param_.snapshot() <= 0 || iter_ % param_.snapshot() != 0)) {
     Snapshot();
   }
@@ -234,7 +238,9 @@ void Solver::Step(int iters) {
     }
     ApplyUpdate(rate);
     ++iter_;
-    const SolverAction request = RequestedAction();
+    for (SolverCallback* callback : callbacks_) callback->OnUpdateApplied();
+    SolverAction request = RequestedAction();
+    for (SolverCallback* callback : callbacks_) request = callback->AgreeOnAction(request);
     if ((param_.snapshot() > 0 && iter_ % param_.snapshot() == 0) ||
         request == SolverAction::kSnapshot) {
       Snapshot();
@@ -280,6 +286,15 @@ void Solver::DisplayIteration(float rate) {
                 << loss_note.str();
       stats.outputs.emplace_back(name, values[k]);
     }
+  }
+  for (SolverCallback* callback : callbacks_) callback->FillIterationStats(&stats);
+  if (stats.ranks > 1) {
+    LOG_IF(INFO, rank() == 0) << "    Job: " << stats.job_images_per_second << " images/s on "
+                              << stats.ranks << " ranks; per iteration: compute "
+                              << stats.compute_ms << " ms, exposed communication "
+                              << stats.exposed_comm_ms << " ms, data wait " << stats.data_wait_ms
+                              << " ms; slowest rank " << stats.slowest_rank << " ("
+                              << stats.slowest_rank_ms << " ms)";
   }
   for (SolverObserver* observer : observers_) observer->OnIteration(stats);
 }
@@ -338,16 +353,23 @@ std::vector<TestStats> Solver::TestAll() {
 }
 
 TestStats Solver::Test(int test_net_id) {
-  LOG(INFO) << "Iteration " << iter_ << ", Testing net (#" << test_net_id << ")";
+  LOG_IF(INFO, rank() == 0) << "Iteration " << iter_ << ", Testing net (#" << test_net_id << ")";
+  SynchronizeModel();
   Net* test_net = test_nets_[test_net_id].get();
   test_net->ShareTrainedLayersWith(*net_);
-  std::vector<float> scores;
+  // In a job, rank r runs its share of the test_iter batches (its data layer reads the
+  // matching share of the test set), and the sums are added over ranks.
+  const int test_iter = param_.test_iter(test_net_id);
+  const int world = world_size();
+  const int my_batches = static_cast<int>((static_cast<int64_t>(rank() + 1) * test_iter) / world -
+                                          (static_cast<int64_t>(rank()) * test_iter) / world);
+  std::vector<double> scores;
   std::vector<int> score_output;
   double loss = 0;
-  const int test_iter = param_.test_iter(test_net_id);
-  for (int i = 0; i < test_iter; ++i) {
-    for (SolverAction request = RequestedAction(); request != SolverAction::kNone;
-         request = RequestedAction()) {
+  for (int i = 0; i < my_batches; ++i) {
+    // In a job a request waits for the next iteration, where the ranks agree on it.
+    for (SolverAction request = world == 1 ? RequestedAction() : SolverAction::kNone;
+         request != SolverAction::kNone; request = RequestedAction()) {
       if (request == SolverAction::kSnapshot) Snapshot();
       if (request == SolverAction::kStop) requested_early_exit_ = true;
     }
@@ -375,22 +397,44 @@ TestStats Solver::Test(int test_net_id) {
     LOG(INFO) << "Test interrupted.";
     return stats;
   }
-  if (param_.test_compute_loss()) LOG(INFO) << "Test loss: " << loss / test_iter;
+  if (collective_ != nullptr && world > 1) {
+    // A rank with no batch still knows the outputs' layout from the net.
+    if (scores.empty()) {
+      for (size_t j = 0; j < test_net->output_blobs().size(); ++j) {
+        for (int k = 0; k < test_net->output_blobs()[j]->count(); ++k) {
+          scores.push_back(0);
+          score_output.push_back(static_cast<int>(j));
+        }
+      }
+    }
+    scores.push_back(loss);
+    collective_->SumAcrossRanks(scores.data(), static_cast<int>(scores.size()));
+    loss = scores.back();
+    scores.pop_back();
+  }
+  if (param_.test_compute_loss()) LOG_IF(INFO, rank() == 0) << "Test loss: " << loss / test_iter;
   for (size_t i = 0; i < scores.size(); ++i) {
     const int blob_id = test_net->output_blob_indices()[score_output[i]];
     const std::string& name = test_net->blob_names()[blob_id];
     const float weight = test_net->blob_loss_weights()[blob_id];
-    const float mean = scores[i] / static_cast<float>(test_iter);
+    const float mean = static_cast<float>(scores[i] / test_iter);
     std::ostringstream loss_note;
     if (weight != 0.f) loss_note << " (* " << weight << " = " << weight * mean << " loss)";
-    LOG(INFO) << "    Test net output #" << i << ": " << name << " = " << mean << loss_note.str();
+    LOG_IF(INFO, rank() == 0) << "    Test net output #" << i << ": " << name << " = " << mean
+                              << loss_note.str();
     stats.outputs.emplace_back(name, mean);
   }
   for (SolverObserver* observer : observers_) observer->OnTest(stats);
   return stats;
 }
 
+void Solver::SynchronizeModel() {
+  for (SolverCallback* callback : callbacks_) callback->OnSynchronizeModel();
+}
+
 std::string Solver::Snapshot() {
+  SynchronizeModel();
+  if (rank() != 0) return "";
   const std::string model_file = SnapshotFilename(".caffemodel");
   caffe::NetParameter net_param;
   net_->ToProto(&net_param, param_.snapshot_diff());
@@ -439,6 +483,12 @@ void Solver::Restore(const std::string& state_file) {
   }
   iter_ = state.iter();
   current_step_ = state.current_step();
+  SkipTrainDataTo(iter_);
+}
+
+void Solver::SetState(int iter, int current_step) {
+  iter_ = iter;
+  current_step_ = current_step;
   SkipTrainDataTo(iter_);
 }
 

@@ -43,6 +43,13 @@ struct IterationStats {
   float learning_rate = 0;
   double images_per_second = 0;  // over the iterations since the last display
   double data_wait_ms = 0;        // mean wait for input data per iteration, same window
+  // Job-wide figures, filled in a distributed job (SolverCallback::FillIterationStats).
+  int ranks = 1;
+  double job_images_per_second = 0;
+  double compute_ms = 0;          // forward + backward per iteration, this rank
+  double exposed_comm_ms = 0;     // waiting for gradient synchronisation per iteration
+  int slowest_rank = 0;
+  double slowest_rank_ms = 0;     // that rank's time per iteration
   std::vector<std::pair<std::string, float>> outputs;  // train net outputs
 };
 
@@ -63,7 +70,7 @@ class SolverObserver {
                           const std::string& /*state_file*/) {}
 };
 
-// Hooks around every update, for gradient synchronisation between ranks.
+// Hooks around every update, for synchronisation between ranks (dist/gradient_sync.h).
 class SolverCallback {
  public:
   virtual ~SolverCallback() = default;
@@ -71,6 +78,28 @@ class SolverCallback {
   virtual void OnStart() {}
   // After the gradients of an iteration are complete, before they are applied.
   virtual void OnGradientsReady() {}
+  // After the update was applied (data -= diff) and the iteration counted.
+  virtual void OnUpdateApplied() {}
+  // Before a test pass or a snapshot: make the weights what every rank agrees on.
+  virtual void OnSynchronizeModel() {}
+  // Turns this rank's request into the job's decision (all ranks must act alike).
+  virtual SolverAction AgreeOnAction(SolverAction local) { return local; }
+  // Adds the job-wide figures (communication, slowest rank) to a displayed iteration.
+  // Called on every rank at the same iterations; may run collectives.
+  virtual void FillIterationStats(IterationStats* /*stats*/) {}
+  // At the end of Solve, on every rank: finish whatever is in flight.
+  virtual void OnSolveEnd() {}
+};
+
+// The ranks of a data-parallel job as the solver sees them: who speaks, and how test outputs
+// are summed. Without one the solver is rank 0 of 1.
+class SolverCollective {
+ public:
+  virtual ~SolverCollective() = default;
+  virtual int rank() const = 0;
+  virtual int world_size() const = 0;
+  // In-place sum over ranks; every rank calls it at the same point.
+  virtual void SumAcrossRanks(double* values, int count) = 0;
 };
 
 class Solver {
@@ -89,7 +118,9 @@ class Solver {
   void Step(int iters);
   // Runs every test net once; returns their stats.
   std::vector<TestStats> TestAll();
-  // Writes <prefix>_iter_<iter>.caffemodel and .solverstate; returns the model's path.
+  // Writes <prefix>_iter_<iter>.caffemodel and .solverstate; returns the model's path. In a
+  // job every rank calls it (the model is synchronised first) and only rank 0 writes; other
+  // ranks return "".
   std::string Snapshot();
   // Loads iter, current_step, history and the weights named by the state's learned_net (a
   // relative learned_net that does not exist is also looked for beside the state file).
@@ -101,6 +132,15 @@ class Solver {
   // Not owned; must outlive the solver.
   void AddObserver(SolverObserver* observer) { observers_.push_back(observer); }
   void AddCallback(SolverCallback* callback) { callbacks_.push_back(callback); }
+  // Not owned; must outlive the solver. Only rank 0 writes snapshots; test passes split
+  // their batches between ranks and sum the outputs.
+  void SetCollective(SolverCollective* collective) { collective_ = collective; }
+  int rank() const { return collective_ ? collective_->rank() : 0; }
+  int world_size() const { return collective_ ? collective_->world_size() : 1; }
+
+  // Applies a restored state (what Restore reads from a file) directly; used to hand rank 0's
+  // state to the other ranks. REQUIRES: history sizes as Restore checks them.
+  void SetState(int iter, int current_step);
 
   virtual const char* type() const = 0;
   const caffe::SolverParameter& param() const { return param_; }
@@ -144,6 +184,7 @@ class Solver {
   SolverAction RequestedAction();
   std::string SnapshotFilename(const std::string& extension) const;
   void SkipTrainDataTo(int iter);
+  void SynchronizeModel();
 
   std::vector<float> losses_;
   float smoothed_loss_ = 0;
@@ -151,6 +192,7 @@ class Solver {
   bool requested_early_exit_ = false;
   std::vector<SolverObserver*> observers_;
   std::vector<SolverCallback*> callbacks_;
+  SolverCollective* collective_ = nullptr;
   // Sum of every layer's last_data_wait_seconds() over the iterations since the last display.
   double data_wait_seconds_ = 0;
   int data_wait_iterations_ = 0;

@@ -1,0 +1,76 @@
+// crema features: one record per sample of a dataset — its id and the values of chosen blobs —
+// written as part files (docs/formats.md). In a job each rank writes the records of its shard
+// to its own part; rank 0 marks the directory complete.
+#include <glog/logging.h>
+
+#include <filesystem>
+
+#include "commands.h"
+#include "crema/core/error.h"
+#include "crema/data/feature_writer.h"
+#include "crema/net/feature_extractor.h"
+#include "crema/net/net.h"
+#include "job.h"
+
+namespace crema::tools {
+
+int Features(const Args& args) {
+  CREMA_REQUIRE(args.empty(), "unexpected argument '", args.empty() ? "" : args[0],
+                "'; features takes flags only");
+  CREMA_REQUIRE(!FLAGS_model.empty(), "features needs -model NET.prototxt");
+  CREMA_REQUIRE(!FLAGS_weights.empty(), "features needs -weights MODEL.caffemodel");
+  CREMA_REQUIRE(!SplitList(FLAGS_features).empty(),
+                "features needs -features with the blobs to extract (e.g. -features ip1)");
+  CREMA_REQUIRE(!FLAGS_output.empty(), "features needs -output DIR");
+  RequireCpuOnly();
+  const FeatureFormat format = ParseFeatureFormat(FLAGS_outputFormat);
+  Communicator& job = Job();
+
+  // Everything that can be refused is checked before the output directory is touched.
+  caffe::NetParameter param = ReadNetForPhase(FLAGS_model, caffe::TEST);
+  for (const std::string& layer : FeatureExtractor::DisableRandomSkips(&param)) {
+    LOG(INFO) << "Layer '" << layer << "': rand_skip ignored, features read every sample once";
+  }
+  Net net(param);
+  FeatureExtractor extractor(&net, SplitList(FLAGS_features), FLAGS_label);
+  for (const std::string& file : SplitList(FLAGS_weights)) net.CopyTrainedLayersFromFile(file);
+
+  const std::string& dir = FLAGS_output;
+  if (job.rank() == 0) {
+    const int removed = PrepareFeatureDirectory(dir);
+    if (removed > 0) LOG(INFO) << "Removed " << removed << " files of an earlier run from " << dir;
+  }
+  job.Barrier("preparing the output directory");
+  if (job.rank() != 0) {
+    // Already there on a shared file system; made here on a host-local one.
+    std::error_code ignored;
+    std::filesystem::create_directories(dir, ignored);
+  }
+  LOG(INFO) << extractor.data_layer().Describe() << ": " << extractor.samples()
+            << " samples in " << extractor.batches() << " batches of " << extractor.batch_size()
+            << (job.distributed() ? StrCat(" on rank ", job.rank()) : "");
+
+  const std::string part =
+      (std::filesystem::path(dir) / FeaturePartFileName(job.rank(), format)).string();
+  const auto writer = FeatureWriter::Create(format, part, extractor.columns());
+  const int64_t records = extractor.Run(writer.get());
+  writer->Commit();
+  if (extractor.skipped() > 0) {
+    LOG(WARNING) << "Skipped " << extractor.skipped() << " samples the data layer could not read";
+  }
+
+  job.Barrier("writing the feature part files");
+  std::vector<double> per_rank;
+  job.GatherToRoot(static_cast<double>(records), &per_rank, "the count of feature records");
+  if (job.rank() == 0) {
+    MarkFeatureDirectoryComplete(dir);
+    double total = 0;
+    for (double n : per_rank) total += n;
+    LOG(INFO) << "Wrote " << static_cast<int64_t>(total) << " feature records to " << dir << " ("
+              << job.world_size() << " part file" << (job.world_size() == 1 ? "" : "s") << ", "
+              << FLAGS_outputFormat << ")";
+  }
+  return 0;
+}
+
+}  // namespace crema::tools
