@@ -29,6 +29,7 @@ DECLARE_int32(threads);
 // The distributed runtime.
 DECLARE_string(sync);
 DECLARE_double(bucket_mb);
+DECLARE_bool(global_batch);
 DECLARE_double(sync_timeout);
 DECLARE_string(connection);
 // Outputs of test and features.

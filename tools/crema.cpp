@@ -41,6 +41,10 @@ DEFINE_string(sync, "bsp",
               "train on several ranks: bsp (gradients averaged every iteration, overlapped "
               "with backward), local_sgd:K (weights averaged every K iterations) or async "
               "(gradients applied one step late, never waiting).");
+DEFINE_bool(global_batch, false,
+            "train on several ranks: a TRAIN data layer's batch_size is the job's batch, split "
+            "evenly between the ranks (without it every rank takes batch_size, as CaffeOnSpark "
+            "did, and the job's batch grows with the ranks).");
 DEFINE_double(bucket_mb, 4, "train, -sync bsp: size of a gradient bucket in MB.");
 DEFINE_double(sync_timeout, 300,
               "Seconds a rank waits for the others at any synchronisation before the job "

@@ -46,7 +46,7 @@ void StartJob() {
   Communicator::Options options;
   options.timeout_seconds = FLAGS_sync_timeout;
   g_job = Communicator::Create(options);
-  SetRankInfo({g_job->rank(), g_job->world_size()});
+  SetRankInfo({g_job->rank(), g_job->world_size(), FLAGS_global_batch});
   if (g_job->rank() != 0) FLAGS_minloglevel = std::max(FLAGS_minloglevel, 1);  // rank 0 speaks
 
   CREMA_REQUIRE(FLAGS_threads >= 0, "-threads must be non-negative, got ", FLAGS_threads);

@@ -11,6 +11,9 @@ namespace crema {
 struct RankInfo {
   int rank = 0;
   int world_size = 1;
+  // When true, a TRAIN data layer's batch_size is the job's batch, split evenly between the
+  // ranks; when false (CaffeOnSpark's rule) every rank takes batch_size.
+  bool split_train_batch = false;
 };
 
 // Throws InvalidArgument unless 0 <= rank < world_size.

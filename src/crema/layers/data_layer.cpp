@@ -47,7 +47,7 @@ void DataLayer::OpenSource() {
   const int64_t total = source_->size();
   samples_per_pass_ = total;
   if (rank.world_size > 1 && layer_param_.crema_data_param().shard()) {
-    const auto batch = static_cast<int64_t>(dp.batch_size());
+    const int64_t batch = batch_size_;
     const IndexRange range = WithErrorContext(Describe(), [&] {
       return ShardRange(total, rank.rank, rank.world_size, phase_, batch);
     });
@@ -66,10 +66,7 @@ void DataLayer::LayerSetUp(const BlobVec& /*bottom*/, const BlobVec& top) {
   if (!layer_param_.has_data_param() || dp.source().empty()) {
     Fail("needs data_param.source, the dataset to read");
   }
-  if (dp.batch_size() == 0) Fail("needs data_param.batch_size > 0");
-  if (dp.batch_size() > static_cast<uint32_t>(INT32_MAX)) {
-    Fail("data_param.batch_size ", dp.batch_size(), " is too large");
-  }
+  batch_size_ = RankBatchSize(dp.batch_size(), "data_param.batch_size");
   output_labels_ = top.size() > 1;
   // The upgrade moves these out of V0/V1 layers only; in a current-format layer they are
   // ignored, as Caffe ignores them, which is worth a warning.
@@ -92,7 +89,7 @@ void DataLayer::LayerSetUp(const BlobVec& /*bottom*/, const BlobVec& top) {
     image_shape_ = DatumImage(s.datum, source_->key(), transformer_->color_mode(), &s.image).shape();
   });
   data_shape_ = WithErrorContext(Describe(), [&] { return transformer_->InferBlobShape(image_shape_); });
-  data_shape_[0] = static_cast<int>(dp.batch_size());
+  data_shape_[0] = batch_size_;
   seed_ = RandomKey(ThreadRng()(), static_cast<uint64_t>(GetRankInfo().rank));
 
   if (dp.rand_skip() > 0) {

@@ -62,11 +62,7 @@ void KeyedShuffle(std::vector<T>* v, uint64_t key) {
 void HDF5DataLayer::LayerSetUp(const BlobVec& /*bottom*/, const BlobVec& /*top*/) {
   const caffe::HDF5DataParameter& p = layer_param_.hdf5_data_param();
   if (p.source().empty()) Fail("needs hdf5_data_param.source, the file listing .h5 files");
-  if (p.batch_size() == 0) Fail("needs hdf5_data_param.batch_size > 0");
-  if (p.batch_size() > static_cast<uint32_t>(INT_MAX)) {
-    Fail("batch_size ", p.batch_size(), " is too large");
-  }
-  batch_size_ = static_cast<int>(p.batch_size());
+  batch_size_ = RankBatchSize(p.batch_size(), "hdf5_data_param.batch_size");
   shuffle_ = p.shuffle();
 
   ReadList();

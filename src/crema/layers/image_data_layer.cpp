@@ -17,9 +17,7 @@ ImageDataLayer::~ImageDataLayer() { StopPrefetching(); }
 void ImageDataLayer::LayerSetUp(const BlobVec& /*bottom*/, const BlobVec& top) {
   const caffe::ImageDataParameter& p = layer_param_.image_data_param();
   if (p.source().empty()) Fail("needs image_data_param.source, the list of images to read");
-  if (p.batch_size() == 0 || p.batch_size() > static_cast<uint32_t>(INT32_MAX)) {
-    Fail("image_data_param.batch_size must be positive, got ", p.batch_size());
-  }
+  batch_size_ = RankBatchSize(p.batch_size(), "image_data_param.batch_size");
   if ((p.new_height() > 0) != (p.new_width() > 0)) {
     Fail("give both new_height and new_width, or neither (got ", p.new_height(), " and ",
          p.new_width(), ")");
@@ -36,7 +34,7 @@ void ImageDataLayer::LayerSetUp(const BlobVec& /*bottom*/, const BlobVec& top) {
   const auto total = static_cast<int64_t>(entries_.size());
   samples_per_pass_ = total;
   if (rank.world_size > 1 && layer_param_.crema_data_param().shard()) {
-    const auto batch = static_cast<int64_t>(p.batch_size());
+    const int64_t batch = batch_size_;
     const IndexRange range = WithErrorContext(Describe(), [&] {
       return ShardRange(total, rank.rank, rank.world_size, phase_, batch);
     });
@@ -67,7 +65,7 @@ void ImageDataLayer::LayerSetUp(const BlobVec& /*bottom*/, const BlobVec& top) {
   if (!found) Fail("none of the ", entries_.size(), " images of '", p.source(), "' can be read");
   image_shape_ = {first.channels, first.height, first.width};
   data_shape_ = WithErrorContext(Describe(), [&] { return transformer_->InferBlobShape(image_shape_); });
-  data_shape_[0] = static_cast<int>(p.batch_size());
+  data_shape_[0] = batch_size_;
   seed_ = RandomKey(ThreadRng()(), static_cast<uint64_t>(rank.rank));
   if (p.rand_skip() > 0) {
     const uint32_t skip = std::uniform_int_distribution<uint32_t>(0, p.rand_skip() - 1)(ThreadRng());

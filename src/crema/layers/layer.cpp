@@ -3,6 +3,7 @@
 #include <cstring>
 
 #include "crema/backend/cpu/blas.h"
+#include "crema/core/rank.h"
 
 namespace crema {
 
@@ -72,6 +73,20 @@ void Layer::SetLossWeights(const BlobVec& top) {
     if (weight == 0.f) continue;
     cpu::Set(top[i]->count(), weight, top[i]->mutable_cpu_diff());
   }
+}
+
+int Layer::RankBatchSize(uint32_t configured, const char* field) const {
+  if (configured == 0) Fail("needs ", field, " > 0");
+  if (configured > static_cast<uint32_t>(INT32_MAX)) Fail(field, " ", configured, " is too large");
+  const RankInfo rank = GetRankInfo();
+  if (!rank.split_train_batch || phase_ != caffe::TRAIN || rank.world_size == 1) {
+    return static_cast<int>(configured);
+  }
+  if (configured % static_cast<uint32_t>(rank.world_size) != 0) {
+    Fail(field, " ", configured, " cannot be split evenly between ", rank.world_size,
+         " ranks (-global_batch); use a multiple of ", rank.world_size);
+  }
+  return static_cast<int>(configured / static_cast<uint32_t>(rank.world_size));
 }
 
 void Layer::set_loss(int top_index, float value) {

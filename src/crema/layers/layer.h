@@ -136,6 +136,11 @@ class Layer {
   virtual void BackwardCpu(const BlobVec& top, const std::vector<bool>& propagate_down,
                            const BlobVec& bottom) = 0;
 
+  // The batch this rank's data layer reads for a configured batch_size (`field` names it in
+  // errors): batch_size itself, or its share when the job splits TRAIN batches between ranks
+  // (RankInfo::split_train_batch). Throws InvalidArgument for 0, too large, or not divisible.
+  int RankBatchSize(uint32_t configured, const char* field) const;
+
   // Throws InvalidArgument prefixed with Describe().
   template <typename... Args>
   [[noreturn]] void Fail(const Args&... args) const {
