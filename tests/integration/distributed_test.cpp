@@ -105,7 +105,7 @@ caffe::NetParameter Model(const std::string& path) {
 
 TEST(DistributedTest, TwoRanksOfHalfTheBatchEqualOneRankOfTheWholeBatch) {
   TempDir dir;
-  const int batch = 16, batches = 6;  // per rank: batches of 16; one rank: batches of 32
+  const int batch = 32, batches = 6;  // per rank: batches of 32; one rank: batches of 64
   // Two ranks read contiguous halves; one rank's batch k must hold both ranks' batch k.
   std::vector<int> two_rank_order, one_rank_order;
   const int half = batch * batches;
