@@ -216,6 +216,8 @@ int TrainTo(const std::string& model_out) {
               << last_snapshot.state() << ")";
   }
   if (metrics) LOG(INFO) << "Metrics written to " << metrics->path();
+  // A job that goes on to test or extract features reads these files on every rank.
+  if (job.distributed()) job.Barrier("writing the final model");
   return 0;
 }
 
