@@ -17,6 +17,10 @@ static_assert(sizeof(MPI_Request) <= sizeof(uint64_t), "an MPI_Request must fit 
 namespace {
 
 constexpr int kArrivalTag = 7301;
+// A waiting rank repeats its arrival note this often; a peer unheard for kSilentSeconds
+// while everyone had arrived has stopped.
+constexpr int kNoteIntervalMs = 250;
+constexpr double kSilentSeconds = 1.0;
 // Messages and collectives larger than this many elements go in pieces (MPI counts are int).
 constexpr int64_t kMaxChunk = int64_t{1} << 30;
 
@@ -72,6 +76,7 @@ std::unique_ptr<Communicator> Communicator::Create(const Options& options) {
   const int n = comm->world_size_;
   comm->peer_step_.assign(static_cast<size_t>(n), -1);
   comm->arrival_in_.assign(static_cast<size_t>(n), -1);
+  comm->peer_heard_.assign(static_cast<size_t>(n), std::chrono::steady_clock::now());
   comm->arrival_out_.assign(static_cast<size_t>(n), -1);
   comm->arrival_recv_.assign(static_cast<size_t>(n), FromMpi(MPI_REQUEST_NULL));
   comm->arrival_send_.assign(static_cast<size_t>(n), FromMpi(MPI_REQUEST_NULL));
@@ -113,6 +118,7 @@ void Communicator::DrainArrivals() {
       MPI_Test(&request, &done, MPI_STATUS_IGNORE);
       if (!done) break;
       peer_step_[p] = std::max(peer_step_[p], arrival_in_[p]);
+      peer_heard_[p] = std::chrono::steady_clock::now();
       MPI_Irecv(&arrival_in_[p], 1, MPI_INT64_T, peer, kArrivalTag, MPI_COMM_WORLD, &request);
       arrival_recv_[p] = FromMpi(request);
     }
@@ -122,6 +128,11 @@ void Communicator::DrainArrivals() {
 void Communicator::Arrive(int64_t step) {
   step_ = step;
   if (world_size_ == 1) return;
+  SendArrivalNotes();
+  DrainArrivals();
+}
+
+void Communicator::SendArrivalNotes() {
   for (int peer = 0; peer < world_size_; ++peer) {
     if (peer == rank_) continue;
     const size_t p = static_cast<size_t>(peer);
@@ -130,11 +141,10 @@ void Communicator::Arrive(int64_t step) {
     if (send != MPI_REQUEST_NULL) MPI_Test(&send, &done, MPI_STATUS_IGNORE);
     // A peer that has not taken the previous note is stalled; it will learn nothing new.
     if (!done) continue;
-    arrival_out_[p] = step;
+    arrival_out_[p] = step_;
     MPI_Isend(&arrival_out_[p], 1, MPI_INT64_T, peer, kArrivalTag, MPI_COMM_WORLD, &send);
     arrival_send_[p] = FromMpi(send);
   }
-  DrainArrivals();
 }
 
 void Communicator::ThrowTimeout(const std::string& what) {
@@ -145,11 +155,28 @@ void Communicator::ThrowTimeout(const std::string& what) {
     behind += StrCat(behind.empty() ? "" : ", ", "rank ", peer, " (last seen at step ",
                      peer_step_[static_cast<size_t>(peer)], ")");
   }
+  // Everyone arrived: a live peer waits too and repeats its note (WaitFor), so the ones
+  // silent for a while are those that stopped inside the operation.
+  std::string silent;
+  const auto now = std::chrono::steady_clock::now();
+  for (int peer = 0; behind.empty() && peer < world_size_; ++peer) {
+    const double quiet =
+        std::chrono::duration<double>(now - peer_heard_[static_cast<size_t>(peer)]).count();
+    if (peer == rank_ || quiet < kSilentSeconds) continue;
+    silent += StrCat(silent.empty() ? "" : ", ", "rank ", peer, " (last seen at step ",
+                     peer_step_[static_cast<size_t>(peer)], ", silent for ",
+                     static_cast<int>(quiet), " s)");
+  }
+  std::string verdict;
+  if (!behind.empty()) {
+    verdict = "not arrived: " + behind;
+  } else if (!silent.empty()) {
+    verdict = "every rank arrived, then stopped answering: " + silent;
+  } else {
+    verdict = "every rank had arrived, yet the operation did not complete";
+  }
   throw Timeout(StrCat("rank ", rank_, " waited ", options_.timeout_seconds, " s for ", what,
-                       " at step ", step_, "; ",
-                       behind.empty() ? std::string("every rank had arrived, yet the operation "
-                                                    "did not complete")
-                                      : "not arrived: " + behind,
+                       " at step ", step_, "; ", verdict,
                        " (raise -sync_timeout if a step can legitimately take longer)"));
 }
 
@@ -157,6 +184,7 @@ void Communicator::WaitFor(void* mpi_request, const std::string& what) {
   MPI_Request* request = static_cast<MPI_Request*>(mpi_request);
   const auto deadline = std::chrono::steady_clock::now() +
                         std::chrono::duration<double>(options_.timeout_seconds);
+  auto next_note = std::chrono::steady_clock::now();
   // Spin briefly (collectives usually finish fast), then back off so a waiting rank does
   // not steal the core of a rank that is still computing.
   for (int spins = 0;; ++spins) {
@@ -166,7 +194,13 @@ void Communicator::WaitFor(void* mpi_request, const std::string& what) {
     }
     if (done) return;
     if (spins > 1000) {
-      if (std::chrono::steady_clock::now() > deadline) ThrowTimeout(what);
+      const auto now = std::chrono::steady_clock::now();
+      if (now > deadline) ThrowTimeout(what);
+      if (world_size_ > 1 && now > next_note) {
+        SendArrivalNotes();
+        DrainArrivals();
+        next_note = now + std::chrono::milliseconds(kNoteIntervalMs);
+      }
       std::this_thread::sleep_for(std::chrono::microseconds(spins > 100000 ? 1000 : 20));
     }
   }

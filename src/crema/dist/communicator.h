@@ -13,13 +13,16 @@
 // exit, which brings the launcher down on the other ranks too — nobody hangs.
 //
 // Arrival notes: Arrive(s) tells every peer "I reached the synchronisation of step s" with a
-// tiny non-blocking message, so a timed-out rank can say which peers never got there.
+// tiny non-blocking message, so a timed-out rank can say which peers never got there. A rank
+// that waits repeats its note a few times a second; when every rank arrived but the
+// operation still did not complete, the peers that fell silent are the ones named.
 //
 // Threading: MPI is initialised with MPI_THREAD_FUNNELED; only the thread that created the
 // Communicator may call it.
 #ifndef CREMA_DIST_COMMUNICATOR_H_
 #define CREMA_DIST_COMMUNICATOR_H_
 
+#include <chrono>
 #include <cstdint>
 #include <memory>
 #include <string>
@@ -105,6 +108,7 @@ class Communicator {
   void WaitFor(void* mpi_request, const std::string& what);
   [[noreturn]] void ThrowTimeout(const std::string& what);
   void DrainArrivals();
+  void SendArrivalNotes();
 
   Options options_;
   int rank_ = 0;
@@ -114,6 +118,8 @@ class Communicator {
   int64_t step_ = -1;
   // Arrival notes: the last step each peer announced, with one receive posted per peer.
   std::vector<int64_t> peer_step_;
+  // When each peer's last note came in (waiting peers repeat theirs: see WaitFor).
+  std::vector<std::chrono::steady_clock::time_point> peer_heard_;
   std::vector<int64_t> arrival_in_;
   std::vector<int64_t> arrival_out_;
   std::vector<uint64_t> arrival_recv_;  // MPI_Requests
