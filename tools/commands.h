@@ -62,9 +62,12 @@ bool CaffeOnSparkRequested();
 int CaffeOnSpark();
 int Test(const Args& args);
 int Time(const Args& args);
+int Info(const Args& args);
 int Convert(const Args& args);
 int Mean(const Args& args);
 int Features(const Args& args);
+// Legacy net/solver files to the current format (Caffe's upgrade_*_proto_* tools).
+int Upgrade(const Args& args);
 
 // Where `crema mean` writes when no OUTPUT is given.
 inline constexpr char kDefaultMeanFile[] = "mean.binaryproto";
@@ -77,6 +80,12 @@ std::vector<std::string> StagesFromFlag();
 void RequireCpuOnly();
 // Reads a net prototxt and sets its state (phase, -level, -stage).
 caffe::NetParameter ReadNetForPhase(const std::string& path, caffe::Phase phase);
+// For info and time on a net whose datasets are not on this machine (a model-zoo
+// train_val.prototxt): every Data, ImageData or HDF5Data layer whose source does not exist
+// becomes an Input layer of the shape it would emit — batch_size × channels × crop (or
+// new_height × new_width, or the mean file's shape) — plus a label of batch_size zeros.
+// Throws NotFound naming the layer when its parameters do not give that shape.
+void ReplaceMissingDataWithInputs(caffe::NetParameter* param);
 // Comma-separated list as items (empty items dropped).
 std::vector<std::string> SplitList(const std::string& list);
 

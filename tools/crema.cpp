@@ -19,11 +19,12 @@
 #include "crema/core/error.h"
 
 DEFINE_string(solver, "", "train: the solver prototxt.");
-DEFINE_string(model, "", "test, time: the net prototxt.");
+DEFINE_string(model, "", "test, time, info: the net prototxt.");
 DEFINE_string(weights, "",
               "train: .caffemodel files (comma-separated) to initialise from (fine-tuning); "
               "test: the model to score. Cannot be combined with -snapshot.");
-DEFINE_string(snapshot, "", "train: a .solverstate to resume from.");
+DEFINE_string(snapshot, "",
+              "train: a .solverstate (or .solverstate.h5) to resume from, or 'latest'.");
 DEFINE_string(gpu, "", "GPU ids; this build computes on CPU only, so leave it empty.");
 DEFINE_int32(iterations, 50, "test, time: number of iterations to run.");
 DEFINE_string(phase, "", "time: TRAIN (default) or TEST.");
@@ -86,6 +87,8 @@ const char kUsage[] =
     "           [-sighup_effect stop|snapshot|none] [-metrics FILE] [-threads N]\n"
     "  test     -model NET.prototxt -weights M.caffemodel [-iterations N]\n"
     "  time     -model NET.prototxt [-iterations N] [-phase TRAIN|TEST]\n"
+    "  info     -model NET.prototxt [-weights M.caffemodel] [-phase TRAIN|TEST]   per layer:\n"
+    "           type, top shapes, learnable parameters, forward FLOPs; and their totals\n"
     "  features -model NET.prototxt -weights M.caffemodel -features b1[,b2] [-label l]\n"
     "           [-output DIR] [-outputFormat json|csv|hdf5]   one record per sample of the\n"
     "           TEST data layer's dataset (each rank its shard) -> DIR/part-<rank>.<ext>,\n"
@@ -101,6 +104,8 @@ const char kUsage[] =
     "           [-check_size] [-encoded] [-encode_type png|jpg]\n"
     "  mean     [-backend lmdb] DB [OUTPUT]   (Caffe's compute_image_mean; OUTPUT defaults\n"
     "           to mean.binaryproto)\n"
+    "  upgrade  net-text|net-binary|solver-text IN OUT   legacy net or solver file -> the\n"
+    "           current format (Caffe's upgrade_*_proto_* tools; OUT may be IN)\n"
     "CaffeOnSpark's spelling also works, e.g. under mpirun:\n"
     "  crema -train -conf S.prototxt -model M.caffemodel [-features b1,b2 -label l -output O\n"
     "        -outputFormat json] [-test] [-clusterSize N] [-connection ethernet|infiniband]\n"
@@ -120,9 +125,11 @@ int main(int argc, char** argv) {
       {"train", crema::tools::Train},
       {"test", crema::tools::Test},
       {"time", crema::tools::Time},
+      {"info", crema::tools::Info},
       {"convert", crema::tools::Convert},
       {"mean", crema::tools::Mean},
       {"features", crema::tools::Features},
+      {"upgrade", crema::tools::Upgrade},
   };
   const bool cos = argc < 2 && crema::tools::CaffeOnSparkRequested();
   if (argc < 2 && !cos) {

@@ -30,7 +30,9 @@ int Time(const Args& args) {
     CREMA_REQUIRE(FLAGS_phase.empty() || FLAGS_phase == "TRAIN",
                   "-phase must be TRAIN or TEST, got '", FLAGS_phase, "'");
   }
-  Net net(ReadNetForPhase(FLAGS_model, phase));
+  caffe::NetParameter param = ReadNetForPhase(FLAGS_model, phase);
+  ReplaceMissingDataWithInputs(&param);
+  Net net(param);
   const auto& layers = net.layers();
   const auto& bottoms = net.bottom_vecs();
   const auto& tops = net.top_vecs();

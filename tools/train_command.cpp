@@ -100,29 +100,46 @@ class LastSnapshot : public SolverObserver {
 
 }  // namespace
 
-// The newest snapshot of `prefix` whose .caffemodel and .solverstate both exist, or "".
+// The newest snapshot of `prefix` whose model and solver state both exist (a
+// .caffemodel/.solverstate or a .caffemodel.h5/.solverstate.h5 pair), or "". Of two formats
+// at the same iteration the binary one wins.
 std::string LatestSnapshot(const std::string& prefix) {
   namespace fs = std::filesystem;
   const fs::path base(prefix);
   const fs::path dir = base.has_parent_path() ? base.parent_path() : fs::path(".");
   const std::string stem = base.filename().string() + "_iter_";
+  struct Format {
+    std::string state_suffix;
+    std::string model_suffix;
+  };
+  const Format kFormats[] = {{".solverstate", ".caffemodel"},
+                             {".solverstate.h5", ".caffemodel.h5"}};
   std::error_code ec;
   int64_t best = -1;
+  int best_format = 0;
   std::string best_state;
   for (const auto& entry : fs::directory_iterator(dir, ec)) {
     const std::string name = entry.path().filename().string();
-    const std::string suffix = ".solverstate";
-    if (name.rfind(stem, 0) != 0 || name.size() <= stem.size() + suffix.size() ||
-        name.compare(name.size() - suffix.size(), suffix.size(), suffix) != 0) {
-      continue;
-    }
-    const std::string number = name.substr(stem.size(), name.size() - stem.size() - suffix.size());
-    if (number.find_first_not_of("0123456789") != std::string::npos) continue;
-    const int64_t iter = std::stoll(number);
-    const fs::path model = dir / (base.filename().string() + "_iter_" + number + ".caffemodel");
-    if (iter > best && fs::exists(model)) {
-      best = iter;
-      best_state = entry.path().string();
+    if (name.rfind(stem, 0) != 0) continue;
+    for (int f = 0; f < 2; ++f) {
+      const std::string& suffix = kFormats[f].state_suffix;
+      if (name.size() <= stem.size() + suffix.size() ||
+          name.compare(name.size() - suffix.size(), suffix.size(), suffix) != 0) {
+        continue;
+      }
+      const std::string number =
+          name.substr(stem.size(), name.size() - stem.size() - suffix.size());
+      if (number.size() > 18 || number.find_first_not_of("0123456789") != std::string::npos) {
+        continue;
+      }
+      const int64_t iter = std::stoll(number);
+      const fs::path model = dir / (stem + number + kFormats[f].model_suffix);
+      const bool newer = iter > best || (iter == best && f < best_format);
+      if (newer && fs::exists(model)) {
+        best = iter;
+        best_format = f;
+        best_state = entry.path().string();
+      }
     }
   }
   return best_state;

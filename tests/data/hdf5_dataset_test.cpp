@@ -299,5 +299,27 @@ TEST(Hdf5DatasetTest, GrowableDatasetsAppendRowsAcrossChunks) {
   EXPECT_TRUE(file.ReadFloat("empty").empty());
 }
 
+TEST(Hdf5DatasetTest, CreateGroupMakesEmptyAndNestedGroupsOnce) {
+  TempDir dir;
+  const std::string path = dir.file("g.h5");
+  {
+    Hdf5File file = Hdf5File::Create(path);
+    file.CreateGroup("data");
+    file.CreateGroup("data/conv1");
+    file.CreateGroup("data/conv1");  // already there: nothing happens
+    file.CreateGroup("/a/b/c");      // the groups on the path are made too
+    file.WriteInt("n", 1);
+    ExpectError([&] { file.CreateGroup("n"); }, ErrorCode::kInvalidArgument,
+                {path, "'n'", "not a group"});
+    ExpectError([&] { file.CreateGroup(""); }, ErrorCode::kInvalidArgument, {path});
+    file.Close();
+  }
+  const Hdf5File file = Hdf5File::Open(path);
+  EXPECT_EQ(file.List("/"), (std::vector<std::string>{"a", "data", "n"}));
+  EXPECT_EQ(file.List("data"), (std::vector<std::string>{"conv1"}));
+  EXPECT_TRUE(file.List("data/conv1").empty());
+  EXPECT_TRUE(file.List("a/b/c").empty());
+}
+
 }  // namespace
 }  // namespace crema

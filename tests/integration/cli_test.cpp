@@ -246,8 +246,23 @@ TEST(CliTest, UnknownLayerTypeListsKnownTypes) {
             "layer { name: \"z\" type: \"Frobnicate\" bottom: \"x\" top: \"y\" }\n");
   const Result r = Crema("time -model " + dir.file("net.prototxt"));
   EXPECT_EQ(r.status, 1);
-  EXPECT_CONTAINS(r.output, "layer 'z' has unknown type 'Frobnicate' (known types: ");
+  EXPECT_CONTAINS(r.output, dir.file("net.prototxt") +
+                                ":2: layer 'z' has unknown type 'Frobnicate' (known types: ");
   EXPECT_CONTAINS(r.output, "Convolution");
+}
+
+TEST(CliTest, UnknownLayerTypeInATrainNetNamesTheLine) {
+  TempDir dir;
+  WriteFile(dir.file("net.prototxt"),
+            "name: \"n\"\n"
+            "layer { name: \"d\" type: \"Input\" top: \"x\" input_param { shape { dim: 1 } } }\n"
+            "\n"
+            "layer {\n  name: \"z\"\n  type: \"Frobnicate\"\n  bottom: \"x\" top: \"y\"\n}\n");
+  WriteFile(dir.file("solver.prototxt"), "net: \"" + dir.file("net.prototxt") +
+                                             "\"\nbase_lr: 0.1\nlr_policy: \"fixed\"\nmax_iter: 1\n");
+  const Result r = Crema("train -solver " + dir.file("solver.prototxt"));
+  EXPECT_EQ(r.status, 1);
+  EXPECT_CONTAINS(r.output, dir.file("net.prototxt") + ":4: layer 'z' has unknown type");
 }
 
 TEST(CliTest, MissingBottomNamesLayerAndBlob) {

@@ -253,6 +253,47 @@ TEST(DistributedTest, AKilledRankEndsTheJob) {
   EXPECT_CONTAINS(r.output, "rank 1");
 }
 
+// BatchNorm's running statistics follow each rank's shard; the saved model holds their
+// average over ranks, not rank 0's alone.
+TEST(DistributedTest, BatchNormStatisticsAreAveragedOverRanks) {
+  TempDir dir;
+  {
+    LmdbWriter writer(dir.file("train"));
+    for (int i = 0; i < 64; ++i) {  // rank 0 reads [0, 32): pixels 50; rank 1: pixels 150
+      caffe::Datum datum;
+      datum.set_channels(1);
+      datum.set_height(2);
+      datum.set_width(2);
+      datum.set_data(std::string(4, static_cast<char>(i < 32 ? 50 : 150)));
+      datum.set_label(i % 2);
+      writer.Put(Key(i), datum.SerializeAsString());
+    }
+    writer.Finish();
+  }
+  WriteFile(dir.file("net.prototxt"), R"(name: "BN"
+layer { name: "data" type: "Data" top: "data" top: "label"
+  data_param { source: ")" + dir.file("train") + R"(" batch_size: 8 backend: LMDB } }
+layer { name: "bn" type: "BatchNorm" bottom: "data" top: "bn" }
+layer { name: "ip" type: "InnerProduct" bottom: "bn" top: "ip"
+  inner_product_param { num_output: 2 weight_filler { type: "xavier" } } }
+layer { name: "loss" type: "SoftmaxWithLoss" bottom: "ip" bottom: "label" top: "loss" }
+)");
+  WriteFile(dir.file("s.prototxt"), Solver(dir.file("net.prototxt"), dir.file("m"), 4));
+  const auto r = MpiCrema(2, "train -solver " + dir.file("s.prototxt"));
+  ASSERT_EQ(r.status, 0) << r.output;
+  const auto model = Model(dir.file("m_iter_4.caffemodel"));
+  bool found = false;
+  for (const auto& layer : model.layer()) {
+    if (layer.name() != "bn") continue;
+    ASSERT_EQ(layer.blobs_size(), 3);
+    const float factor = layer.blobs(2).data(0);
+    ASSERT_GT(factor, 0.f);
+    EXPECT_NEAR(layer.blobs(0).data(0) / factor, 100.f, 1e-3f);  // (50 + 150) / 2
+    found = true;
+  }
+  EXPECT_TRUE(found);
+}
+
 TEST(DistributedTest, ResumeFromTheLatestSnapshot) {
   TempDir dir;
   std::vector<int> order;

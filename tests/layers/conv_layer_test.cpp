@@ -335,6 +335,114 @@ TEST(ConvolutionLayerTest, DnnlMatchesReferenceOnLeNetConv2) {
   }
 }
 
+// Forward, input gradient and parameter gradients of both engines on the same data.
+void ExpectDnnlMatchesReference(const ConvCase& k) {
+  SCOPED_TRACE(k.ToString());
+  const caffe::LayerParameter param = ConvParam(k);
+  Blob bottom({k.num, k.channels, k.height, k.width}), ref_top, dnnl_top;
+  Blob top_diff({k.num, k.num_output, k.OutHeight(), k.OutWidth()});
+  FillUniform(&bottom, -1.f, 1.f, 97);
+  FillUniform(&top_diff, -1.f, 1.f, 101);
+  ConvolutionLayer reference(param);
+  DnnlConvolutionLayer dnnl(param);
+  reference.SetUp({&bottom}, {&ref_top});
+  dnnl.SetUp({&bottom}, {&dnnl_top});
+  // oneDNN's own reference kernels would be correct but slow: the point of this engine.
+  // Depthwise layers skip oneDNN for a direct kernel.
+  EXPECT_EQ(dnnl.implementation().find("ref"), std::string::npos) << dnnl.implementation();
+  const bool depthwise = k.group == k.channels && k.num_output == k.channels;
+  EXPECT_EQ(dnnl.implementation() == "direct depthwise (NCHW)", depthwise)
+      << dnnl.implementation();
+  for (size_t i = 0; i < reference.blobs().size(); ++i) {
+    FillUniform(reference.blobs()[i].get(), -0.5f, 0.5f, 103 + static_cast<unsigned>(i));
+    dnnl.blobs()[i]->ShareData(*reference.blobs()[i]);
+  }
+  ForwardBackward(&reference, &bottom, &ref_top, top_diff);
+  const std::vector<float> ref_dx(bottom.cpu_diff(), bottom.cpu_diff() + bottom.count());
+  ForwardBackward(&dnnl, &bottom, &dnnl_top, top_diff);
+  EXPECT_LT(MaxRelativeError(ref_top.cpu_data(), dnnl_top.cpu_data(), ref_top.count()), 1e-5f);
+  EXPECT_LT(MaxRelativeError(ref_dx.data(), bottom.cpu_diff(), bottom.count()), 1e-5f);
+  for (size_t i = 0; i < reference.blobs().size(); ++i) {
+    const Blob& r = *reference.blobs()[i];
+    const Blob& d = *dnnl.blobs()[i];
+    float largest = 0.f;
+    for (int j = 0; j < r.count(); ++j) largest = std::max(largest, std::fabs(r.cpu_diff()[j]));
+    for (int j = 0; j < r.count(); ++j) {
+      ASSERT_NEAR(r.cpu_diff()[j], d.cpu_diff()[j], 1e-5f * std::max(largest, 1.f))
+          << "blob " << i << " element " << j;
+    }
+  }
+}
+
+// Grouped and depthwise layers (MobileNet's 3×3 depthwise at stride 1 and 2, channel
+// multipliers, dilation), with channel counts on and off oneDNN's 16-channel blocks.
+TEST(ConvolutionLayerTest, DnnlMatchesReferenceForGroupedAndDepthwise) {
+  const std::vector<ConvCase> cases = {
+      // Depthwise: group = C = num_output.
+      {2, 32, 14, 13, 32, 32, 3, 3, 1, 1, 1, 1, 1, 1, true},
+      {2, 32, 14, 13, 32, 32, 3, 3, 1, 1, 2, 2, 1, 1, false},
+      {2, 16, 11, 12, 16, 16, 3, 3, 2, 2, 1, 1, 2, 2, true},
+      {2, 16, 11, 12, 16, 16, 3, 3, 2, 2, 2, 2, 2, 2, true},
+      {3, 24, 9, 9, 24, 24, 3, 3, 1, 1, 2, 2, 1, 1, true},
+      {2, 5, 8, 7, 5, 5, 5, 3, 2, 1, 2, 1, 1, 2, false},
+      // Stride 3, padding wider than the kernel, a 1×1 kernel, rows too narrow for the
+      // 3×3 interior loop.
+      {2, 8, 13, 14, 8, 8, 3, 3, 1, 1, 3, 3, 1, 1, true},
+      {1, 8, 6, 7, 8, 8, 3, 3, 3, 3, 1, 1, 1, 1, true},
+      {1, 8, 5, 6, 8, 8, 1, 1, 1, 1, 1, 1, 1, 1, false},
+      {2, 8, 6, 2, 8, 8, 3, 3, 1, 1, 1, 1, 1, 1, true},
+      // Big enough for the parallel loops.
+      {4, 32, 20, 21, 32, 32, 3, 3, 1, 1, 1, 1, 1, 1, true},
+      {4, 32, 24, 23, 32, 32, 3, 3, 1, 1, 2, 2, 1, 1, false},
+      // Depthwise with a channel multiplier of 2.
+      {2, 16, 9, 10, 32, 16, 3, 3, 1, 1, 2, 2, 1, 1, true},
+      // Grouped.
+      {2, 32, 10, 9, 64, 2, 3, 3, 1, 1, 2, 2, 1, 1, true},
+      {2, 12, 10, 9, 8, 4, 3, 3, 2, 2, 1, 1, 2, 2, false},
+      {2, 64, 8, 8, 32, 4, 1, 1, 0, 0, 2, 2, 1, 1, true},
+  };
+  for (const ConvCase& k : cases) ExpectDnnlMatchesReference(k);
+}
+
+TEST(ConvolutionLayerTest, DnnlDepthwiseWithTwoBottomsAccumulates) {
+  const ConvCase k{2, 16, 6, 5, 16, 16, 3, 3, 1, 1, 2, 1, 1, 2, true};
+  Blob a({2, 16, 6, 5}), b({2, 16, 6, 5}), top_a, top_b;
+  FillUniform(&a, -1.f, 1.f, 109);
+  FillUniform(&b, -1.f, 1.f, 113);
+  auto layer = MakeConv(Engine::kDnnl, ConvParam(k));
+  testing::GradientChecker checker(1e-2f, 1e-2f);
+  checker.CheckGradient(layer.get(), {&a, &b}, {&top_a, &top_b});
+  // A second Backward adds the same gradients again.
+  FillUniform(&top_a, -1.f, 1.f, 127);
+  std::copy(top_a.cpu_data(), top_a.cpu_data() + top_a.count(), top_a.mutable_cpu_diff());
+  std::copy(top_a.cpu_data(), top_a.cpu_data() + top_a.count(), top_b.mutable_cpu_diff());
+  for (auto& blob : layer->blobs()) {
+    std::fill(blob->mutable_cpu_diff(), blob->mutable_cpu_diff() + blob->count(), 0.f);
+  }
+  layer->Backward({&top_a, &top_b}, {false, false}, {&a, &b});
+  std::vector<std::vector<float>> once;
+  for (auto& blob : layer->blobs()) once.emplace_back(blob->cpu_diff(), blob->cpu_diff() + blob->count());
+  layer->Backward({&top_a, &top_b}, {false, false}, {&a, &b});
+  for (size_t i = 0; i < once.size(); ++i) {
+    for (size_t j = 0; j < once[i].size(); ++j) {
+      EXPECT_NEAR(layer->blobs()[i]->cpu_diff()[j], 2.f * once[i][j], 1e-4f * (1 + std::fabs(once[i][j])));
+    }
+  }
+}
+
+TEST(ConvolutionLayerTest, DnnlDepthwiseGradient) {
+  for (const ConvCase& k : std::vector<ConvCase>{
+           {1, 16, 5, 6, 16, 16, 3, 3, 1, 1, 2, 2, 1, 1, true},
+           {1, 16, 6, 5, 16, 16, 3, 3, 2, 2, 1, 1, 2, 2, false}}) {
+    SCOPED_TRACE(k.ToString());
+    Blob bottom({k.num, k.channels, k.height, k.width}), top;
+    FillUniform(&bottom, -1.f, 1.f, 107);
+    auto layer = MakeConv(Engine::kDnnl, ConvParam(k));
+    testing::GradientChecker checker(1e-2f, 1e-2f);
+    checker.CheckGradient(layer.get(), {&bottom}, {&top});
+  }
+}
+
 TEST(ConvolutionLayerTest, DnnlFollowsShapeChangesAndSharedWeights) {
   const ConvCase k{4, 4, 9, 9, 8, 2, 3, 3, 1, 1, 2, 2, 1, 1, true};
   DnnlConvolutionLayer layer(ConvParam(k));

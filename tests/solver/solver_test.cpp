@@ -373,7 +373,9 @@ TEST(SolverTest, ConfigurationErrorsAreClear) {
   ExpectSolverError(two_nets, "it gives 2");
   auto bad_type = param;
   bad_type.set_type("Momentum");
-  ExpectSolverError(bad_type, "unknown solver type \"Momentum\" (known: SGD");
+  ExpectSolverError(bad_type,
+                    "unknown solver type \"Momentum\" (known: AdaDelta, AdaGrad, Adam, "
+                    "Nesterov, RMSProp, SGD)");
   auto bad_reg = param;
   bad_reg.set_regularization_type("L3");
   ExpectSolverError(bad_reg, "unknown regularization_type");

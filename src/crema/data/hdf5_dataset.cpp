@@ -453,6 +453,31 @@ void Hdf5File::WriteInt32(const std::string& name, const std::vector<int64_t>& s
   Write(name, shape, H5T_NATIVE_INT32, H5T_STD_I32LE, data);
 }
 
+void Hdf5File::CreateGroup(const std::string& name) {
+  Hdf5Call call;
+  const std::string relative = !name.empty() && name[0] == '/' ? name.substr(1) : name;
+  if (relative.empty()) {
+    throw InvalidArgument(StrCat("a group created in HDF5 file '", path_, "' needs a name"));
+  }
+  if (Exists(name)) {
+    Handle object(H5Oopen(id_, name.c_str(), H5P_DEFAULT), &H5Oclose);
+    if (object.ok() && H5Iget_type(object.get()) == H5I_GROUP) return;
+    throw InvalidArgument(StrCat("HDF5 file '", path_, "' already has an object named '", name,
+                                 "' that is not a group"));
+  }
+  Handle link_list(H5Pcreate(H5P_LINK_CREATE), &H5Pclose);
+  if (!link_list.ok() || H5Pset_create_intermediate_group(link_list.get(), 1) < 0) {
+    throw IOError(StrCat("cannot create group '", name, "' in HDF5 file '", path_, "'",
+                         Hdf5Detail()));
+  }
+  Handle group(H5Gcreate2(id_, name.c_str(), link_list.get(), H5P_DEFAULT, H5P_DEFAULT),
+               &H5Gclose);
+  if (!group.ok()) {
+    throw IOError(StrCat("cannot create group '", name, "' in HDF5 file '", path_, "'",
+                         Hdf5Detail()));
+  }
+}
+
 void Hdf5File::WriteInt(const std::string& name, int value) {
   const int32_t stored = value;
   WriteInt32(name, {1}, &stored);

@@ -101,6 +101,12 @@ class Hdf5File {
   void WriteInt32(const std::string& name, const std::vector<int64_t>& shape,
                   const int32_t* data);
 
+  // Creates group `name` and the groups on its path, unless it already exists (an empty
+  // group is how Caffe's .caffemodel.h5 records a layer without parameters). Throws
+  // InvalidArgument naming the file and `name` when the name is empty or a dataset has it;
+  // IOError naming both when HDF5 cannot create it.
+  void CreateGroup(const std::string& name);
+
   // Writes `value` as a one-element 1-D int32 dataset (how Caffe's snapshots store `iter`).
   // Throws what WriteFloat throws.
   void WriteInt(const std::string& name, int value);

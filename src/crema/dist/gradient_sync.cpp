@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <cstdlib>
+#include <string_view>
 
 #include "crema/core/error.h"
 #include "crema/dist/async_sgd.h"
@@ -72,6 +73,28 @@ std::vector<Blob*> GradientSync::TrainedParams() const {
     if (net_->params_lr()[i] != 0.f) trained.push_back(params[i]);
   }
   return trained;
+}
+
+std::vector<Blob*> GradientSync::RunningStatistics() const {
+  std::vector<Blob*> statistics;
+  for (size_t i = 0; i < net_->params().size(); ++i) {
+    if (net_->param_owners()[i] >= 0) continue;  // a shared blob is its owner's
+    const int layer = net_->param_layer_indices()[i].first;
+    if (std::string_view(net_->layers()[static_cast<size_t>(layer)]->type()) == "BatchNorm") {
+      statistics.push_back(net_->params()[i].get());
+    }
+  }
+  return statistics;
+}
+
+void GradientSync::OnSynchronizeModel() {
+  if (!comm_->distributed()) return;
+  const float scale = 1.f / static_cast<float>(comm_->world_size());
+  for (Blob* p : RunningStatistics()) {
+    comm_->AllreduceSum(p->mutable_cpu_data(), p->count(),
+                        "the average of BatchNorm statistics before a test or snapshot");
+    p->scale_data(scale);
+  }
 }
 
 void GradientSync::BroadcastModel(bool with_state) {

@@ -67,6 +67,8 @@ class GradientSync : public SolverCallback, public SolverCollective {
   SolverAction AgreeOnAction(SolverAction local) override;
   void FillIterationStats(IterationStats* stats) override;
   void OnSolveEnd() override;
+  // Averages the running statistics (RunningStatistics) over ranks.
+  void OnSynchronizeModel() override;
 
  protected:
   GradientSync(const SyncOptions& options, Communicator* comm, Solver* solver);
@@ -82,6 +84,10 @@ class GradientSync : public SolverCallback, public SolverCollective {
   // Average of every learnable parameter's data over ranks (blocking).
   void AverageWeights(const char* what);
   std::vector<Blob*> TrainedParams() const;  // learnable params with lr_mult != 0
+  // Parameter blobs a layer updates itself during Forward (BatchNorm's running mean,
+  // variance and factor): they follow each rank's shard of the data, so they are averaged
+  // whenever the model is synchronised, or every rank would test and save its own.
+  std::vector<Blob*> RunningStatistics() const;
 
   SyncOptions options_;
   Communicator* comm_;

@@ -9,6 +9,7 @@ void LocalSgd::OnUpdateApplied() {
 }
 
 void LocalSgd::OnSynchronizeModel() {
+  GradientSync::OnSynchronizeModel();
   if (!comm_->distributed() || last_average_iter_ == solver_->iter()) return;
   AverageWeights("the weight average before a test or snapshot");
   last_average_iter_ = solver_->iter();

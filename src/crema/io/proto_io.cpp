@@ -100,16 +100,28 @@ void WriteStringToFile(const std::string& path, const std::string& contents) {
   }
 }
 
-void ParseTextProto(const std::string& text, const std::string& source,
-                    google::protobuf::Message* message) {
+namespace {
+
+// Parses text format; with `locations`, records where each field was found.
+void ParseText(const std::string& text, const std::string& source,
+               google::protobuf::Message* message,
+               google::protobuf::TextFormat::ParseInfoTree* locations) {
   FirstErrorCollector errors(source, text);
   google::protobuf::TextFormat::Parser parser;
   parser.RecordErrorsTo(&errors);
+  if (locations != nullptr) parser.WriteLocationsTo(locations);
   if (!parser.ParseFromString(text, message)) {
     throw InvalidArgument(errors.first().empty()
                               ? StrCat(source, ": cannot parse as ", message->GetTypeName())
                               : errors.first());
   }
+}
+
+}  // namespace
+
+void ParseTextProto(const std::string& text, const std::string& source,
+                    google::protobuf::Message* message) {
+  ParseText(text, source, message, nullptr);
 }
 
 void ReadTextProto(const std::string& path, google::protobuf::Message* message) {
@@ -144,10 +156,27 @@ void WriteBinaryProto(const std::string& path, const google::protobuf::Message& 
   WriteStringToFile(path, bytes);
 }
 
-caffe::NetParameter ReadNetParamsFromTextFile(const std::string& path) {
+caffe::NetParameter ReadNetParamsFromTextFile(const std::string& path,
+                                              std::vector<int>* layer_lines) {
   caffe::NetParameter param;
-  ReadTextProto(path, &param);
+  if (layer_lines == nullptr) {
+    ReadTextProto(path, &param);
+    UpgradeNetAsNeeded(path, &param);
+    return param;
+  }
+  google::protobuf::TextFormat::ParseInfoTree locations;
+  ParseText(ReadFileToString(path), path, &param, &locations);
+  // Legacy nets list their layers in `layers`; an upgrade keeps their order.
+  const auto* descriptor = caffe::NetParameter::descriptor();
+  const auto* field = descriptor->FindFieldByName(param.layer_size() > 0 ? "layer" : "layers");
+  const int listed = param.layer_size() > 0 ? param.layer_size() : param.layers_size();
   UpgradeNetAsNeeded(path, &param);
+  layer_lines->assign(static_cast<size_t>(param.layer_size()), 0);
+  if (listed == param.layer_size()) {
+    for (int i = 0; i < listed; ++i) {
+      (*layer_lines)[static_cast<size_t>(i)] = locations.GetLocation(field, i).line + 1;
+    }
+  }
   return param;
 }
 

@@ -13,6 +13,7 @@
 #define CREMA_IO_PROTO_IO_H_
 
 #include <string>
+#include <vector>
 
 #include <google/protobuf/message.h>
 
@@ -34,8 +35,10 @@ std::string ReadFileToString(const std::string& path);
 // Atomic whole-file write (temporary file + fsync + rename); throws IOError naming the file.
 void WriteStringToFile(const std::string& path, const std::string& contents);
 
-// A net prototxt, upgraded to the current format.
-caffe::NetParameter ReadNetParamsFromTextFile(const std::string& path);
+// A net prototxt, upgraded to the current format. With `layer_lines`, also the 1-based line
+// on which each layer of the result begins (0 where an upgrade merged or dropped layers).
+caffe::NetParameter ReadNetParamsFromTextFile(const std::string& path,
+                                              std::vector<int>* layer_lines = nullptr);
 // A .caffemodel, upgraded to the current format.
 caffe::NetParameter ReadNetParamsFromBinaryFile(const std::string& path);
 // A solver prototxt, upgraded (solver_type enum → type string), with Caffe's snapshot_prefix

@@ -1,52 +1,128 @@
 // The list of every layer Crema ships. Adding a layer = one include and one line here.
 #include "crema/layers/registry.h"
 #include "crema/backend/cpu/dnnl_conv_layer.h"
+#include "crema/backend/cpu/dnnl_deconv_layer.h"
+#include "crema/layers/absval_layer.h"
 #include "crema/layers/accuracy_layer.h"
+#include "crema/layers/argmax_layer.h"
+#include "crema/layers/batch_norm_layer.h"
+#include "crema/layers/batch_reindex_layer.h"
+#include "crema/layers/bias_layer.h"
+#include "crema/layers/bnll_layer.h"
+#include "crema/layers/clip_layer.h"
 #include "crema/layers/concat_layer.h"
+#include "crema/layers/contrastive_loss_layer.h"
+#include "crema/layers/crop_layer.h"
 #include "crema/layers/data_layer.h"
 #include "crema/layers/dropout_layer.h"
+#include "crema/layers/dummy_data_layer.h"
 #include "crema/layers/eltwise_layer.h"
+#include "crema/layers/elu_layer.h"
+#include "crema/layers/embed_layer.h"
+#include "crema/layers/euclidean_loss_layer.h"
+#include "crema/layers/exp_layer.h"
+#include "crema/layers/filter_layer.h"
 #include "crema/layers/flatten_layer.h"
 #include "crema/layers/hdf5_data_layer.h"
+#include "crema/layers/hdf5_output_layer.h"
+#include "crema/layers/hinge_loss_layer.h"
+#include "crema/layers/im2col_layer.h"
 #include "crema/layers/image_data_layer.h"
+#include "crema/layers/infogain_loss_layer.h"
 #include "crema/layers/input_layer.h"
 #include "crema/layers/inner_product_layer.h"
+#include "crema/layers/log_layer.h"
 #include "crema/layers/lrn_layer.h"
+#include "crema/layers/lstm_layer.h"
+#include "crema/layers/lstm_unit_layer.h"
 #include "crema/layers/memory_data_layer.h"
+#include "crema/layers/multinomial_logistic_loss_layer.h"
+#include "crema/layers/mvn_layer.h"
+#include "crema/layers/parameter_layer.h"
 #include "crema/layers/pooling_layer.h"
+#include "crema/layers/power_layer.h"
+#include "crema/layers/prelu_layer.h"
+#include "crema/layers/reduction_layer.h"
 #include "crema/layers/relu_layer.h"
+#include "crema/layers/reshape_layer.h"
+#include "crema/layers/rnn_layer.h"
+#include "crema/layers/scale_layer.h"
+#include "crema/layers/sigmoid_cross_entropy_loss_layer.h"
 #include "crema/layers/sigmoid_layer.h"
 #include "crema/layers/silence_layer.h"
+#include "crema/layers/slice_layer.h"
 #include "crema/layers/softmax_layer.h"
 #include "crema/layers/softmax_loss_layer.h"
 #include "crema/layers/split_layer.h"
+#include "crema/layers/spp_layer.h"
+#include "crema/layers/swish_layer.h"
 #include "crema/layers/tanh_layer.h"
+#include "crema/layers/threshold_layer.h"
+#include "crema/layers/tile_layer.h"
 
 namespace crema {
 
 void RegisterBuiltinLayers(LayerRegistry* registry) {
   (void)registry;
+  registry->Add("AbsVal", &CreateLayerOf<AbsValLayer>);
   registry->Add("Accuracy", &CreateLayerOf<AccuracyLayer>);
+  registry->Add("ArgMax", &CreateLayerOf<ArgMaxLayer>);
+  registry->Add("BatchNorm", &CreateLayerOf<BatchNormLayer>);
+  registry->Add("BatchReindex", &CreateLayerOf<BatchReindexLayer>);
+  registry->Add("Bias", &CreateLayerOf<BiasLayer>);
+  registry->Add("BNLL", &CreateLayerOf<BNLLLayer>);
+  registry->Add("Clip", &CreateLayerOf<ClipLayer>);
   registry->Add("Concat", &CreateLayerOf<ConcatLayer>);
+  registry->Add("ContrastiveLoss", &CreateLayerOf<ContrastiveLossLayer>);
   registry->Add("Convolution", &CreateConvolutionLayer);
+  registry->Add("Crop", &CreateLayerOf<CropLayer>);
   registry->Add("Data", &CreateLayerOf<DataLayer>);
+  registry->Add("Deconvolution", &CreateDeconvolutionLayer);
   registry->Add("Dropout", &CreateLayerOf<DropoutLayer>);
+  registry->Add("DummyData", &CreateLayerOf<DummyDataLayer>);
   registry->Add("Eltwise", &CreateLayerOf<EltwiseLayer>);
+  registry->Add("ELU", &CreateLayerOf<ELULayer>);
+  registry->Add("Embed", &CreateLayerOf<EmbedLayer>);
+  registry->Add("EuclideanLoss", &CreateLayerOf<EuclideanLossLayer>);
+  registry->Add("Exp", &CreateLayerOf<ExpLayer>);
+  registry->Add("Filter", &CreateLayerOf<FilterLayer>);
   registry->Add("Flatten", &CreateLayerOf<FlattenLayer>);
   registry->Add("HDF5Data", &CreateLayerOf<HDF5DataLayer>);
+  registry->Add("HDF5Output", &CreateLayerOf<HDF5OutputLayer>);
+  registry->Add("HingeLoss", &CreateLayerOf<HingeLossLayer>);
+  registry->Add("Im2col", &CreateLayerOf<Im2colLayer>);
   registry->Add("ImageData", &CreateLayerOf<ImageDataLayer>);
+  registry->Add("InfogainLoss", &CreateLayerOf<InfogainLossLayer>);
   registry->Add("Input", &CreateLayerOf<InputLayer>);
   registry->Add("InnerProduct", &CreateLayerOf<InnerProductLayer>);
+  registry->Add("Log", &CreateLayerOf<LogLayer>);
   registry->Add("LRN", &CreateLayerOf<LRNLayer>);
+  registry->Add("LSTM", &CreateLayerOf<LSTMLayer>);
+  registry->Add("LSTMUnit", &CreateLayerOf<LSTMUnitLayer>);
   registry->Add("MemoryData", &CreateLayerOf<MemoryDataLayer>);
+  registry->Add("MultinomialLogisticLoss", &CreateLayerOf<MultinomialLogisticLossLayer>);
+  registry->Add("MVN", &CreateLayerOf<MVNLayer>);
+  registry->Add("Parameter", &CreateLayerOf<ParameterLayer>);
   registry->Add("Pooling", &CreateLayerOf<PoolingLayer>);
+  registry->Add("Power", &CreateLayerOf<PowerLayer>);
+  registry->Add("PReLU", &CreateLayerOf<PReLULayer>);
+  registry->Add("Reduction", &CreateLayerOf<ReductionLayer>);
   registry->Add("ReLU", &CreateLayerOf<ReLULayer>);
+  registry->Add("Reshape", &CreateLayerOf<ReshapeLayer>);
+  registry->Add("RNN", &CreateLayerOf<RNNLayer>);
+  registry->Add("Scale", &CreateLayerOf<ScaleLayer>);
   registry->Add("Sigmoid", &CreateLayerOf<SigmoidLayer>);
+  registry->Add("SigmoidCrossEntropyLoss", &CreateLayerOf<SigmoidCrossEntropyLossLayer>);
   registry->Add("Silence", &CreateLayerOf<SilenceLayer>);
+  registry->Add("Slice", &CreateLayerOf<SliceLayer>);
   registry->Add("Softmax", &CreateLayerOf<SoftmaxLayer>);
   registry->Add("SoftmaxWithLoss", &CreateLayerOf<SoftmaxWithLossLayer>);
   registry->Add("Split", &CreateLayerOf<SplitLayer>);
+  registry->Add("SPP", &CreateLayerOf<SPPLayer>);
+  registry->Add("Swish", &CreateLayerOf<SwishLayer>);
   registry->Add("TanH", &CreateLayerOf<TanHLayer>);
+  registry->Add("Threshold", &CreateLayerOf<ThresholdLayer>);
+  registry->Add("Tile", &CreateLayerOf<TileLayer>);
 }
 
 }  // namespace crema

@@ -8,84 +8,17 @@
 
 namespace crema {
 
-namespace {
-
-// Output positions o in [0, count) whose input coordinate o·stride + offset lies in
-// [0, limit), as the half-open range [*lo, *hi).
-void ValidRange(int offset, int stride, int limit, int count, int* lo, int* hi) {
-  *lo = offset >= 0 ? 0 : (-offset + stride - 1) / stride;
-  *hi = limit - offset > 0 ? std::min(count, (limit - offset + stride - 1) / stride) : 0;
-  *lo = std::min(*lo, *hi);
-}
-
-}  // namespace
-
 void ConvolutionLayer::ParseGeometry() {
   const caffe::ConvolutionParameter& p = layer_param_.convolution_param();
-
-  // A repeated field holding one value for both axes or one per axis.
-  auto per_axis = [this](const google::protobuf::RepeatedField<uint32_t>& values,
-                         const char* name, int fallback, int* h, int* w) {
-    switch (values.size()) {
-      case 0:
-        *h = *w = fallback;
-        break;
-      case 1:
-        *h = *w = static_cast<int>(values.Get(0));
-        break;
-      case 2:
-        *h = static_cast<int>(values.Get(0));
-        *w = static_cast<int>(values.Get(1));
-        break;
-      default:
-        Fail(name, " takes one value or one per spatial axis (2), got ", values.size());
-    }
-  };
-
-  if (p.has_kernel_h() || p.has_kernel_w()) {
-    if (p.kernel_size_size() > 0) Fail("give kernel_size or kernel_h/kernel_w, not both");
-    if (!p.has_kernel_h() || !p.has_kernel_w()) {
-      Fail("kernel_h and kernel_w must be given together");
-    }
-    kernel_h_ = static_cast<int>(p.kernel_h());
-    kernel_w_ = static_cast<int>(p.kernel_w());
-  } else {
-    if (p.kernel_size_size() == 0) Fail("needs kernel_size or kernel_h and kernel_w");
-    per_axis(p.kernel_size(), "kernel_size", 0, &kernel_h_, &kernel_w_);
-  }
-
-  if (p.has_pad_h() || p.has_pad_w()) {
-    if (p.pad_size() > 0) Fail("give pad or pad_h/pad_w, not both");
-    pad_h_ = static_cast<int>(p.pad_h());
-    pad_w_ = static_cast<int>(p.pad_w());
-  } else {
-    per_axis(p.pad(), "pad", 0, &pad_h_, &pad_w_);
-  }
-
-  if (p.has_stride_h() || p.has_stride_w()) {
-    if (p.stride_size() > 0) Fail("give stride or stride_h/stride_w, not both");
-    if (!p.has_stride_h() || !p.has_stride_w()) {
-      Fail("stride_h and stride_w must be given together");
-    }
-    stride_h_ = static_cast<int>(p.stride_h());
-    stride_w_ = static_cast<int>(p.stride_w());
-  } else {
-    per_axis(p.stride(), "stride", 1, &stride_h_, &stride_w_);
-  }
-
-  per_axis(p.dilation(), "dilation", 1, &dilation_h_, &dilation_w_);
-
-  // uint32 values above INT_MAX read as negative here, so these checks catch them too.
-  if (kernel_h_ <= 0 || kernel_w_ <= 0) {
-    Fail("kernel size must be positive, got ", kernel_h_, "x", kernel_w_);
-  }
-  if (stride_h_ <= 0 || stride_w_ <= 0) {
-    Fail("stride must be positive, got ", stride_h_, "x", stride_w_);
-  }
-  if (dilation_h_ <= 0 || dilation_w_ <= 0) {
-    Fail("dilation must be positive, got ", dilation_h_, "x", dilation_w_);
-  }
-  if (pad_h_ < 0 || pad_w_ < 0) Fail("pad is too large: ", p.ShortDebugString());
+  const ConvKernel k = ParseConvKernel(p, Describe());
+  kernel_h_ = k.kernel_h;
+  kernel_w_ = k.kernel_w;
+  pad_h_ = k.pad_h;
+  pad_w_ = k.pad_w;
+  stride_h_ = k.stride_h;
+  stride_w_ = k.stride_w;
+  dilation_h_ = k.dilation_h;
+  dilation_w_ = k.dilation_w;
 
   num_output_ = static_cast<int>(p.num_output());
   if (num_output_ <= 0) Fail("num_output must be positive, got ", p.num_output());
@@ -165,6 +98,10 @@ void ConvolutionLayer::ReshapeTops(const BlobVec& bottom, const BlobVec& top) {
 
 void ConvolutionLayer::Reshape(const BlobVec& bottom, const BlobVec& top) {
   ReshapeTops(bottom, top);
+  col_geometry_ = {.channels = channels_, .height = height_, .width = width_,
+                   .kernel_h = kernel_h_, .kernel_w = kernel_w_, .pad_h = pad_h_, .pad_w = pad_w_,
+                   .stride_h = stride_h_, .stride_w = stride_w_, .dilation_h = dilation_h_,
+                   .dilation_w = dilation_w_, .out_height = out_height_, .out_width = out_width_};
   if (!IsPointwise()) {
     const size_t col_size = static_cast<size_t>(channels_) * kernel_h_ * kernel_w_ *
                             out_height_ * out_width_;
@@ -175,55 +112,6 @@ void ConvolutionLayer::Reshape(const BlobVec& bottom, const BlobVec& top) {
 bool ConvolutionLayer::IsPointwise() const {
   return kernel_h_ == 1 && kernel_w_ == 1 && stride_h_ == 1 && stride_w_ == 1 && pad_h_ == 0 &&
          pad_w_ == 0;
-}
-
-void ConvolutionLayer::Im2Col(const float* image, float* col) const {
-  const int out_size = out_height_ * out_width_;
-  for (int c = 0; c < channels_; ++c) {
-    const float* plane = image + static_cast<size_t>(c) * height_ * width_;
-    for (int i = 0; i < kernel_h_; ++i) {
-      int y_lo, y_hi;
-      ValidRange(i * dilation_h_ - pad_h_, stride_h_, height_, out_height_, &y_lo, &y_hi);
-      for (int j = 0; j < kernel_w_; ++j) {
-        const int x_off = j * dilation_w_ - pad_w_;
-        int x_lo, x_hi;
-        ValidRange(x_off, stride_w_, width_, out_width_, &x_lo, &x_hi);
-        float* out = col + (static_cast<size_t>(c * kernel_h_ + i) * kernel_w_ + j) * out_size;
-        std::fill(out, out + y_lo * out_width_, 0.f);
-        for (int oy = y_lo; oy < y_hi; ++oy) {
-          const float* in_row = plane + (oy * stride_h_ + i * dilation_h_ - pad_h_) * width_;
-          float* out_row = out + oy * out_width_;
-          std::fill(out_row, out_row + x_lo, 0.f);
-          for (int ox = x_lo; ox < x_hi; ++ox) out_row[ox] = in_row[ox * stride_w_ + x_off];
-          std::fill(out_row + x_hi, out_row + out_width_, 0.f);
-        }
-        std::fill(out + y_hi * out_width_, out + out_size, 0.f);
-      }
-    }
-  }
-}
-
-void ConvolutionLayer::Col2Im(const float* col, float* image) const {
-  const int out_size = out_height_ * out_width_;
-  for (int c = 0; c < channels_; ++c) {
-    float* plane = image + static_cast<size_t>(c) * height_ * width_;
-    for (int i = 0; i < kernel_h_; ++i) {
-      int y_lo, y_hi;
-      ValidRange(i * dilation_h_ - pad_h_, stride_h_, height_, out_height_, &y_lo, &y_hi);
-      for (int j = 0; j < kernel_w_; ++j) {
-        const int x_off = j * dilation_w_ - pad_w_;
-        int x_lo, x_hi;
-        ValidRange(x_off, stride_w_, width_, out_width_, &x_lo, &x_hi);
-        const float* in =
-            col + (static_cast<size_t>(c * kernel_h_ + i) * kernel_w_ + j) * out_size;
-        for (int oy = y_lo; oy < y_hi; ++oy) {
-          float* image_row = plane + (oy * stride_h_ + i * dilation_h_ - pad_h_) * width_;
-          const float* col_row = in + oy * out_width_;
-          for (int ox = x_lo; ox < x_hi; ++ox) image_row[ox * stride_w_ + x_off] += col_row[ox];
-        }
-      }
-    }
-  }
 }
 
 void ConvolutionLayer::ForwardCpu(const BlobVec& bottom, const BlobVec& top) {
@@ -241,7 +129,7 @@ void ConvolutionLayer::ForwardCpu(const BlobVec& bottom, const BlobVec& top) {
     for (int n = 0; n < num_; ++n) {
       const float* col = x + n * image_size;
       if (!pointwise) {
-        Im2Col(col, col_buffer_.data());
+        Im2Col(col_geometry_, col, col_buffer_.data());
         col = col_buffer_.data();
       }
       float* y_n = y + n * top_size;
@@ -296,7 +184,7 @@ void ConvolutionLayer::BackwardCpu(const BlobVec& top, const std::vector<bool>& 
         // dW_g += dy_g · col_gᵀ
         const float* col = x + n * image_size;
         if (!pointwise) {
-          Im2Col(col, col_buffer_.data());
+          Im2Col(col_geometry_, col, col_buffer_.data());
           col = col_buffer_.data();
         }
         for (int g = 0; g < group_; ++g) {
@@ -318,7 +206,7 @@ void ConvolutionLayer::BackwardCpu(const BlobVec& top, const std::vector<bool>& 
         }
         if (!pointwise) {
           std::fill(dx_n, dx_n + image_size, 0.f);
-          Col2Im(col, dx_n);
+          Col2Im(col_geometry_, col, dx_n);
         }
       }
     }

@@ -33,6 +33,7 @@
 
 #include <vector>
 
+#include "crema/layers/im2col.h"
 #include "crema/layers/layer.h"
 
 namespace crema {
@@ -78,11 +79,8 @@ class ConvolutionLayer : public Layer {
 
  private:
   void ParseGeometry();
-  // im2col of one image of channels_ planes into col_buffer_ layout
-  // (channels_·kernel_h·kernel_w rows × out_height·out_width columns), and its adjoint,
-  // which accumulates into a zeroed image.
-  void Im2Col(const float* image, float* col) const;
-  void Col2Im(const float* col, float* image) const;
+  // The column matrix of one input image (layers/im2col.h), set by Reshape.
+  Im2ColGeometry col_geometry_;
   // A 1×1 kernel with stride 1 and no padding needs no im2col: the image is the matrix.
   bool IsPointwise() const;
 

@@ -7,6 +7,7 @@
 #include "crema/backend/cpu/blas.h"
 #include "crema/io/proto_io.h"
 #include "crema/layers/registry.h"
+#include "crema/net/net_hdf5.h"
 #include "crema/net/net_rules.h"
 
 namespace crema {
@@ -73,12 +74,15 @@ Net::Net(const caffe::NetParameter& in_param) {
     }
 
     const int num_param_blobs = static_cast<int>(layer->blobs().size());
-    CREMA_REQUIRE(layer_param.param_size() <= num_param_blobs, layer->Describe(), " has ",
-                  layer_param.param_size(), " param specs but only ", num_param_blobs,
+    // The param specs as the layer holds them after SetUp, which may have added some
+    // (BatchNorm gives its statistics lr_mult 0); AppendParam reads the same ones.
+    const caffe::LayerParameter& set_up_param = layer->layer_param();
+    CREMA_REQUIRE(set_up_param.param_size() <= num_param_blobs, layer->Describe(), " has ",
+                  set_up_param.param_size(), " param specs but only ", num_param_blobs,
                   " parameter blobs");
     for (int param_id = 0; param_id < num_param_blobs; ++param_id) {
-      const bool learns = param_id >= layer_param.param_size() ||
-                          layer_param.param(param_id).lr_mult() != 0.f;
+      const bool learns = param_id >= set_up_param.param_size() ||
+                          set_up_param.param(param_id).lr_mult() != 0.f;
       need_backward = need_backward || learns;
       layer->set_param_propagate_down(param_id, learns);
     }
@@ -330,7 +334,11 @@ void Net::CopyTrainedLayersFrom(const caffe::NetParameter& trained) {
 
 void Net::CopyTrainedLayersFromFile(const std::string& path) {
   try {
-    CopyTrainedLayersFrom(ReadNetParamsFromBinaryFile(path));
+    if (IsHdf5File(path)) {
+      CopyTrainedLayersFromHdf5(this, path);
+    } else {
+      CopyTrainedLayersFrom(ReadNetParamsFromBinaryFile(path));
+    }
   } catch (const Error& e) {
     // Say which file when the message does not already.
     const std::string what = e.what();

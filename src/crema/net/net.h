@@ -72,7 +72,8 @@ class Net {
   // skipped (logged); a blob count or shape mismatch throws InvalidArgument naming the layer
   // and both shapes.
   void CopyTrainedLayersFrom(const caffe::NetParameter& trained);
-  // Reads a .caffemodel (binary NetParameter, legacy formats upgraded) and copies from it.
+  // Reads a .caffemodel (binary NetParameter, legacy formats upgraded) or a .caffemodel.h5
+  // (HDF5: a name ending in ".h5" or HDF5 contents, net/net_hdf5.h) and copies from it.
   void CopyTrainedLayersFromFile(const std::string& path);
   // Makes this net's parameters share memory with the same-named layers of `other` (test
   // nets share the train net's weights). Shapes must match.

@@ -9,12 +9,11 @@ namespace crema {
 SgdSolver::SgdSolver(const caffe::SolverParameter& param) : Solver(param) { InitHistory(); }
 
 void SgdSolver::ComputeUpdateValue(int param_id, float rate) {
-  Blob* p = net_->learnable_params()[param_id];
-  const float local_rate = rate * net_->params_lr()[param_id];
+  Blob* p = learnable_param(param_id);
   const int count = p->count();
-  float* v = history_[param_id]->mutable_cpu_data();
+  float* v = history_blob(0, param_id)->mutable_cpu_data();
   float* g = p->mutable_cpu_diff();
-  cpu::Axpby(count, local_rate, g, param_.momentum(), v);
+  cpu::Axpby(count, LocalRate(param_id, rate), g, param_.momentum(), v);
   std::memcpy(g, v, sizeof(float) * static_cast<size_t>(count));
 }
 

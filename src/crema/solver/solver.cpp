@@ -12,7 +12,10 @@
 #include "crema/core/rank.h"
 #include "crema/core/rng.h"
 #include "crema/io/proto_io.h"
+#include "crema/net/net_file.h"
+#include "crema/net/net_hdf5.h"
 #include "crema/solver/lr_policy.h"
+#include "crema/solver/solver_state_io.h"
 
 namespace crema {
 
@@ -46,11 +49,6 @@ Solver::Solver(const caffe::SolverParameter& param) : param_(param) {
   CREMA_REQUIRE(param_.regularization_type() == "L2" || param_.regularization_type() == "L1",
                 "unknown regularization_type \"", param_.regularization_type(),
                 "\" (known: L1, L2)");
-  if (param_.snapshot_format() == caffe::SolverParameter::HDF5) {
-    throw Unsupported(
-        "snapshot_format: HDF5 is not supported yet; remove it to snapshot in Caffe's binary "
-        "format (BINARYPROTO)");
-  }
   ValidateLearningRatePolicy(param_);
   CheckSnapshotWritable();
   if (param_.random_seed() >= 0) SetRandomSeed(static_cast<uint64_t>(param_.random_seed()));
@@ -75,11 +73,11 @@ void Solver::InitTrainNet() {
   if (param_.has_train_net_param()) {
     net_param = param_.train_net_param();
   } else if (param_.has_train_net()) {
-    net_param = ReadNetParamsFromTextFile(param_.train_net());
+    net_param = ReadNetFile(param_.train_net());
   } else if (param_.has_net_param()) {
     net_param = param_.net_param();
   } else {
-    net_param = ReadNetParamsFromTextFile(param_.net());
+    net_param = ReadNetFile(param_.net());
   }
   // The train state: phase TRAIN, then the net's own state, then the solver's train_state.
   caffe::NetState state;
@@ -119,11 +117,11 @@ void Solver::InitTestNets() {
     if (i < num_params) {
       net_param = param_.test_net_param(i);
     } else if (i < num_specific) {
-      net_param = ReadNetParamsFromTextFile(param_.test_net(i - num_params));
+      net_param = ReadNetFile(param_.test_net(i - num_params));
     } else if (param_.has_net_param()) {
       net_param = param_.net_param();
     } else {
-      net_param = ReadNetParamsFromTextFile(param_.net());
+      net_param = ReadNetFile(param_.net());
     }
     caffe::NetState state;
     state.set_phase(caffe::TEST);
@@ -435,30 +433,32 @@ void Solver::SynchronizeModel() {
 std::string Solver::Snapshot() {
   SynchronizeModel();
   if (rank() != 0) return "";
-  const std::string model_file = SnapshotFilename(".caffemodel");
-  caffe::NetParameter net_param;
-  net_->ToProto(&net_param, param_.snapshot_diff());
-  LOG(INFO) << "Snapshotting to binary proto file " << model_file;
-  WriteBinaryProto(model_file, net_param);
+  const bool hdf5 = param_.snapshot_format() == caffe::SolverParameter::HDF5;
+  const std::string format_name = hdf5 ? "HDF5" : "binary proto";
+  const std::string model_file = SnapshotFilename(hdf5 ? ".caffemodel.h5" : ".caffemodel");
+  LOG(INFO) << "Snapshotting to " << format_name << " file " << model_file;
+  if (hdf5) {
+    WriteNetToHdf5(*net_, model_file, param_.snapshot_diff());
+  } else {
+    caffe::NetParameter net_param;
+    net_->ToProto(&net_param, param_.snapshot_diff());
+    WriteBinaryProto(model_file, net_param);
+  }
 
   caffe::SolverState state;
   state.set_iter(iter_);
   state.set_learned_net(model_file);
   state.set_current_step(current_step_);
   for (const auto& h : history_) h->ToProto(state.add_history());
-  const std::string state_file = SnapshotFilename(".solverstate");
-  LOG(INFO) << "Snapshotting solver state to binary proto file " << state_file;
-  WriteBinaryProto(state_file, state);
+  const std::string state_file = SnapshotFilename(hdf5 ? ".solverstate.h5" : ".solverstate");
+  LOG(INFO) << "Snapshotting solver state to " << format_name << " file " << state_file;
+  WriteSolverState(state_file, state, param_.snapshot_format());
   for (SolverObserver* observer : observers_) observer->OnSnapshot(iter_, model_file, state_file);
   return model_file;
 }
 
 void Solver::Restore(const std::string& state_file) {
-  if (state_file.size() >= 3 && state_file.compare(state_file.size() - 3, 3, ".h5") == 0) {
-    throw Unsupported(StrCat(state_file, ": HDF5 solver states are not supported yet"));
-  }
-  caffe::SolverState state;
-  ReadBinaryProto(state_file, &state);
+  const caffe::SolverState state = ReadSolverState(state_file);
   if (static_cast<size_t>(state.history_size()) != history_.size()) {
     throw InvalidArgument(StrCat(state_file, " holds ", state.history_size(),
                                  " history blobs, but a ", type(), " solver for this net keeps ",

@@ -11,10 +11,17 @@
 // Solve runs Step until max_iter, snapshots at the end (snapshot_after_train), and reports a
 // final test. Log lines follow Caffe's format so its log parsers keep working.
 //
-// The Solver base implements everything but the update rule; subclasses (SGD, Nesterov,
-// AdaGrad, …) implement ComputeUpdateValue and say how many history blobs each parameter
-// keeps. History is what a .solverstate stores: history()[k·N + i] is the k-th history blob of
-// learnable parameter i, N = number of learnable parameters.
+// The Solver base implements everything but the update rule — learning-rate policy,
+// clipping, iter_size normalisation, weight decay and lr_mult/decay_mult live here once —
+// and subclasses (SGD, Nesterov, AdaGrad, RMSProp, AdaDelta, Adam) implement only
+// ComputeUpdateValue and say how many history blobs each parameter keeps. History is what a
+// .solverstate stores: history()[k·N + i] is the k-th history blob of learnable parameter i,
+// N = number of learnable parameters (Caffe's order: N blobs, or 2N for AdaDelta and Adam).
+//
+// Snapshots follow snapshot_format: BINARYPROTO writes <prefix>_iter_N.caffemodel and
+// .solverstate (binary protobuf), HDF5 writes <prefix>_iter_N.caffemodel.h5 and
+// .solverstate.h5 in Caffe's HDF5 layout (net/net_hdf5.h, solver/solver_state_io.h). Restore
+// reads either, choosing HDF5 when the file name ends in ".h5", as Caffe does.
 //
 // A Solver is used by one thread. Errors in the configuration (nets, policies, snapshot
 // location) throw crema::Error from the constructor, before any training starts.
@@ -118,12 +125,14 @@ class Solver {
   void Step(int iters);
   // Runs every test net once; returns their stats.
   std::vector<TestStats> TestAll();
-  // Writes <prefix>_iter_<iter>.caffemodel and .solverstate; returns the model's path. In a
-  // job every rank calls it (the model is synchronised first) and only rank 0 writes; other
-  // ranks return "".
+  // Writes <prefix>_iter_<iter>.caffemodel and .solverstate (.caffemodel.h5 and
+  // .solverstate.h5 with snapshot_format: HDF5), each to a temporary name renamed into place;
+  // returns the model's path. In a job every rank calls it (the model is synchronised first)
+  // and only rank 0 writes; other ranks return "".
   std::string Snapshot();
   // Loads iter, current_step, history and the weights named by the state's learned_net (a
-  // relative learned_net that does not exist is also looked for beside the state file).
+  // relative learned_net that does not exist is also looked for beside the state file). A
+  // name ending in ".h5" is read as an HDF5 state, anything else as a binary SolverState.
   // Throws Corruption/IOError naming the file, InvalidArgument when the history does not fit.
   void Restore(const std::string& state_file);
 
@@ -163,6 +172,19 @@ class Solver {
   // does not reach them from the base constructor).
   void InitHistory();
 
+  // What every update rule starts from.
+  Blob* learnable_param(int param_id) const { return net_->learnable_params()[param_id]; }
+  // rate · lr_mult of learnable parameter `param_id`.
+  float LocalRate(int param_id, float rate) const { return rate * net_->params_lr()[param_id]; }
+  // History blob `k` (0 ≤ k < HistoryBlobsPerParam()) of learnable parameter `param_id`.
+  Blob* history_blob(int k, int param_id) const {
+    return history_[static_cast<size_t>(k) * net_->learnable_params().size() +
+                    static_cast<size_t>(param_id)]
+        .get();
+  }
+  // Element-wise update loops run on OpenMP threads from this many elements on.
+  static constexpr int kParallelMin = 1 << 15;
+
   caffe::SolverParameter param_;
   int iter_ = 0;
   int current_step_ = 0;
@@ -200,8 +222,11 @@ class Solver {
   int display_start_iter_ = 0;
 };
 
-// Creates the solver named by param.type ("SGD", …). Throws InvalidArgument listing the known
-// types when it is unknown.
+// Creates the solver named by param.type: "SGD", "Nesterov", "AdaGrad", "RMSProp", "AdaDelta"
+// or "Adam" (case-sensitive, as Caffe's registry); a legacy solver_type enum left in `param`
+// is upgraded to its type string first. Throws InvalidArgument listing the known
+// types when it is unknown, and InvalidArgument for settings the type refuses (momentum for
+// AdaGrad or RMSProp, rms_decay outside [0, 1)).
 std::unique_ptr<Solver> CreateSolver(const caffe::SolverParameter& param);
 
 }  // namespace crema

@@ -5,71 +5,18 @@
 #include <algorithm>
 
 #include "crema/backend/cpu/blas.h"
+#include "crema/backend/cpu/depthwise_conv.h"
 #include "crema/backend/cpu/dnnl_context.h"
+#include "crema/backend/cpu/dnnl_staged.h"
 
 namespace crema {
 
 namespace {
 
 using dnnl::memory;
+using Staged = cpu::StagedTensor;
 using Tag = memory::format_tag;
 constexpr auto kF32 = memory::data_type::f32;
-
-// Runs `primitive` on the thread's stream with arguments prepared in Reshape. The C call
-// takes the prepared array as is; the C++ call would rebuild a map every time.
-void Execute(const dnnl::primitive& primitive, const std::vector<dnnl_exec_arg_t>& args) {
-  const dnnl_status_t status =
-      dnnl_primitive_execute(primitive.get(), cpu::DnnlStream().get(),
-                             static_cast<int>(args.size()), args.data());
-  if (status != dnnl_success) {
-    throw Unsupported(StrCat("oneDNN failed to execute a convolution primitive (status ",
-                             static_cast<int>(status), ")"));
-  }
-}
-
-// A tensor kept by its owner in a plain layout that a primitive may want in another. When the
-// layouts differ, a private copy in the wanted layout and the reorder between the two are
-// made once, by Init.
-class Staged {
- public:
-  enum class Flow { kIn, kOut };
-
-  // `user_md` is the plain layout, `wanted` the primitive's. With `own_user` the plain side
-  // is a buffer allocated here (user_memory()); otherwise Bind points it at the caller's.
-  void Init(const memory::desc& user_md, const memory::desc& wanted, Flow flow,
-            bool own_user = false) {
-    const dnnl::engine& engine = cpu::DnnlEngine();
-    user_ = own_user ? memory(user_md, engine) : memory(user_md, engine, DNNL_MEMORY_NONE);
-    staged_ = !(wanted == user_md);
-    if (!staged_) {
-      inner_ = user_;
-      return;
-    }
-    inner_ = memory(wanted, engine);
-    const memory& from = flow == Flow::kIn ? user_ : inner_;
-    const memory& to = flow == Flow::kIn ? inner_ : user_;
-    reorder_ = dnnl::reorder(from, to);
-    reorder_args_ = {{DNNL_ARG_FROM, from.get()}, {DNNL_ARG_TO, to.get()}};
-  }
-
-  // Points the plain side at `data`.
-  void Bind(const float* data) { user_.set_data_handle(const_cast<float*>(data)); }
-  // Moves the data across: plain → wanted for kIn, wanted → plain for kOut. No-op when the
-  // layouts agree.
-  void Sync() const {
-    if (staged_) Execute(reorder_, reorder_args_);
-  }
-  // The memory the primitive reads or writes.
-  dnnl_memory_t primitive_memory() const { return inner_.get(); }
-  const memory& user_memory() const { return user_; }
-
- private:
-  memory user_;
-  memory inner_;
-  bool staged_ = false;
-  dnnl::reorder reorder_;
-  std::vector<dnnl_exec_arg_t> reorder_args_;
-};
 
 // The layout the primitives see activations (src, dst and their gradients) in. oneDNN's own
 // choice (`any`) is a blocked layout that pads channels to a multiple of 16. When that
@@ -114,6 +61,18 @@ DnnlConvolutionLayer::~DnnlConvolutionLayer() = default;
 
 void DnnlConvolutionLayer::Reshape(const BlobVec& bottom, const BlobVec& top) {
   ReshapeTops(bottom, top);
+  depthwise_ = group_ == channels_ && num_output_ == channels_ &&
+               kernel_h_ * kernel_w_ <= cpu::kDepthwiseMaxTaps;
+  if (depthwise_) {
+    depthwise_geometry_ = {.channels = channels_, .height = height_, .width = width_,
+                           .kernel_h = kernel_h_, .kernel_w = kernel_w_, .pad_h = pad_h_,
+                           .pad_w = pad_w_, .stride_h = stride_h_, .stride_w = stride_w_,
+                           .dilation_h = dilation_h_, .dilation_w = dilation_w_,
+                           .out_height = out_height_, .out_width = out_width_};
+    depthwise_scratch_.resize(cpu::DepthwiseScratchSize(depthwise_geometry_));
+    implementation_ = "direct depthwise (NCHW)";
+    return;
+  }
   if (prims_ != nullptr && built_num_ == num_ && built_height_ == height_ &&
       built_width_ == width_) {
     return;
@@ -186,6 +145,9 @@ void DnnlConvolutionLayer::Build() {
                                                             pad_r),
       attr, engine, forward_pd);
 
+  implementation_ = StrCat(forward_pd.impl_info_str(), ", ", backward_data_pd.impl_info_str(),
+                           ", ", backward_weights_pd.impl_info_str());
+
   auto p = std::make_unique<Primitives>();
   using Flow = Staged::Flow;
   p->src.Init(src_plain, forward_pd.src_desc(), Flow::kIn);
@@ -246,6 +208,14 @@ void DnnlConvolutionLayer::Build() {
 }
 
 void DnnlConvolutionLayer::ForwardCpu(const BlobVec& bottom, const BlobVec& top) {
+  if (depthwise_) {
+    const float* bias = bias_term_ ? blobs_[1]->cpu_data() : nullptr;
+    for (size_t i = 0; i < bottom.size(); ++i) {
+      cpu::DepthwiseForward(depthwise_geometry_, num_, bottom[i]->cpu_data(),
+                            blobs_[0]->cpu_data(), bias, top[i]->mutable_cpu_data());
+    }
+    return;
+  }
   Primitives& p = *prims_;
   p.weights.Bind(blobs_[0]->cpu_data());
   p.weights.Sync();
@@ -257,7 +227,7 @@ void DnnlConvolutionLayer::ForwardCpu(const BlobVec& bottom, const BlobVec& top)
     p.src.Bind(bottom[i]->cpu_data());
     p.src.Sync();
     p.dst.Bind(top[i]->mutable_cpu_data());
-    Execute(p.forward, p.forward_args);
+    cpu::ExecutePrimitive(p.forward, p.forward_args);
     p.dst.Sync();
   }
   cpu::DnnlStream().wait();
@@ -266,9 +236,24 @@ void DnnlConvolutionLayer::ForwardCpu(const BlobVec& bottom, const BlobVec& top)
 void DnnlConvolutionLayer::BackwardCpu(const BlobVec& top,
                                        const std::vector<bool>& propagate_down,
                                        const BlobVec& bottom) {
-  Primitives& p = *prims_;
   const bool weight_grad = param_propagate_down(0);
   const bool bias_grad = bias_term_ && param_propagate_down(1);
+  if (depthwise_) {
+    for (size_t i = 0; i < top.size(); ++i) {
+      if (weight_grad || bias_grad) {
+        cpu::DepthwiseBackwardWeights(
+            depthwise_geometry_, num_, bottom[i]->cpu_data(), top[i]->cpu_diff(),
+            weight_grad ? blobs_[0]->mutable_cpu_diff() : nullptr,
+            bias_grad ? blobs_[1]->mutable_cpu_diff() : nullptr, depthwise_scratch_.data());
+      }
+      if (propagate_down[i]) {
+        cpu::DepthwiseBackwardData(depthwise_geometry_, num_, top[i]->cpu_diff(),
+                                   blobs_[0]->cpu_data(), bottom[i]->mutable_cpu_diff());
+      }
+    }
+    return;
+  }
+  Primitives& p = *prims_;
   dnnl::stream& stream = cpu::DnnlStream();
   bool weights_staged = false;
   for (size_t i = 0; i < top.size(); ++i) {
@@ -280,7 +265,7 @@ void DnnlConvolutionLayer::BackwardCpu(const BlobVec& top,
       p.bw_diff_dst.Bind(dy);
       p.bw_diff_dst.Sync();
       diff_dst_staged = true;
-      Execute(p.backward_weights, p.backward_weights_args);
+      cpu::ExecutePrimitive(p.backward_weights, p.backward_weights_args);
       p.bw_diff_weights.Sync();
       if (bias_term_) p.bw_diff_bias.Sync();
       stream.wait();
@@ -308,7 +293,7 @@ void DnnlConvolutionLayer::BackwardCpu(const BlobVec& top,
         diff_dst.Sync();
       }
       p.bd_diff_src.Bind(bottom[i]->mutable_cpu_diff());
-      Execute(p.backward_data, p.backward_data_args);
+      cpu::ExecutePrimitive(p.backward_data, p.backward_data_args);
       p.bd_diff_src.Sync();
     }
   }

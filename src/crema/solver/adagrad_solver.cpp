@@ -1,0 +1,38 @@
+#include "crema/solver/adagrad_solver.h"
+
+#include <cmath>
+
+#include "crema/core/error.h"
+
+namespace crema {
+
+namespace {
+
+// Checked before the base class builds any net, so a bad setting fails fast.
+const caffe::SolverParameter& Checked(const caffe::SolverParameter& param) {
+  CREMA_REQUIRE(param.momentum() == 0.f, "momentum cannot be used with the AdaGrad solver (got ",
+                param.momentum(), "); remove momentum from the solver");
+  return param;
+}
+
+}  // namespace
+
+AdaGradSolver::AdaGradSolver(const caffe::SolverParameter& param) : Solver(Checked(param)) {
+  InitHistory();
+}
+
+void AdaGradSolver::ComputeUpdateValue(int param_id, float rate) {
+  Blob* p = learnable_param(param_id);
+  const float local_rate = LocalRate(param_id, rate);
+  const float delta = param_.delta();
+  const int count = p->count();
+  float* h = history_blob(0, param_id)->mutable_cpu_data();
+  float* g = p->mutable_cpu_diff();
+#pragma omp parallel for if (count >= kParallelMin) schedule(static)
+  for (int i = 0; i < count; ++i) {
+    h[i] += g[i] * g[i];
+    g[i] = local_rate * (g[i] / (std::sqrt(h[i]) + delta));
+  }
+}
+
+}  // namespace crema
