@@ -22,8 +22,9 @@ double Sigmoid(double v) { return 1 / (1 + std::exp(-v)); }
 
 // c_prev (1, N, H), x (1, N, 4H), cont (1, N) with the given values.
 struct Case {
-  Case(int n, int h, const std::vector<float>& cont_values)
-      : N(n), H(h), c_prev({1, n, h}), x({1, n, 4 * h}), cont({1, n}) {
+  Case(int items, int hidden, const std::vector<float>& cont_values)
+      : N(items), H(hidden), c_prev({1, items, hidden}), x({1, items, 4 * hidden}),
+        cont({1, items}) {
     FillUniform(&c_prev, -2.f, 2.f, 21);
     FillUniform(&x, -2.f, 2.f, 22);
     std::copy(cont_values.begin(), cont_values.end(), cont.mutable_cpu_data());

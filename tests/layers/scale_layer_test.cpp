@@ -227,7 +227,9 @@ void CheckInPlace(bool second_bottom, bool bias_term, bool freeze_scale) {
           << "blob " << p << " element " << k;
     }
   }
-  if (freeze_scale) EXPECT_EQ(same.blobs()[0]->asum_diff(), 0.f);
+  if (freeze_scale) {
+    EXPECT_EQ(same.blobs()[0]->asum_diff(), 0.f);
+  }
   if (second_bottom) {
     for (int k = 0; k < 3; ++k) EXPECT_EQ(s2.cpu_diff()[k], s1.cpu_diff()[k]) << k;
     EXPECT_GT(s1.asum_diff(), 0.f);

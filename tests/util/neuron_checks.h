@@ -20,7 +20,7 @@ struct NeuronCase {
   std::function<double(double)> forward;  // float64 reference y = f(x)
   float lo = -2.f, hi = 2.f;              // inputs are drawn from U[lo, hi)
   double tolerance = 1e-5;                // |y − f(x)| <= tolerance · max(1, |f(x)|)
-  std::vector<float> kinks;               // inputs within kink_margin of these are moved off
+  std::vector<float> kinks = {};          // inputs within kink_margin of these are moved off
   float kink_margin = 0.05f;
 };
 
