@@ -10,6 +10,29 @@ namespace crema {
 namespace {
 // Below this many elements a parallel region costs more than it saves.
 constexpr int kParallelMin = 1 << 14;
+
+// Sums of one row, in float lanes the compiler may reorder (vectorised); callers add the rows
+// in double, so a sum over a whole channel keeps its precision.
+float RowSum(const float* x, size_t n) {
+  float sum = 0.f;
+#pragma omp simd reduction(+ : sum)
+  for (size_t i = 0; i < n; ++i) sum += x[i];
+  return sum;
+}
+
+float RowSquaredDeviation(const float* x, size_t n, float mean) {
+  float sum = 0.f;
+#pragma omp simd reduction(+ : sum)
+  for (size_t i = 0; i < n; ++i) sum += (x[i] - mean) * (x[i] - mean);
+  return sum;
+}
+
+float RowDot(const float* x, const float* y, size_t n) {
+  float sum = 0.f;
+#pragma omp simd reduction(+ : sum)
+  for (size_t i = 0; i < n; ++i) sum += x[i] * y[i];
+  return sum;
+}
 }  // namespace
 
 void BatchNormLayer::LayerSetUp(const BlobVec& bottom, const BlobVec& /*top*/) {
@@ -106,20 +129,11 @@ void BatchNormLayer::ForwardCpu(const BlobVec& bottom, const BlobVec& top) {
 #pragma omp parallel for if (count >= kParallelMin) schedule(static)
   for (int c = 0; c < channels_; ++c) {
     double sum = 0;
-    for (int n = 0; n < num; ++n) {
-      const float* row = x + n * image + c * plane;
-      for (size_t s = 0; s < plane; ++s) sum += row[s];
-    }
+    for (int n = 0; n < num; ++n) sum += RowSum(x + n * image + c * plane, plane);
     const float mean = static_cast<float>(sum * inv_m);
     // var = E[(x − E x)²], two passes: no cancellation when the mean is large.
     double sq = 0;
-    for (int n = 0; n < num; ++n) {
-      const float* row = x + n * image + c * plane;
-      for (size_t s = 0; s < plane; ++s) {
-        const double d = row[s] - mean;
-        sq += d * d;
-      }
-    }
+    for (int n = 0; n < num; ++n) sq += RowSquaredDeviation(x + n * image + c * plane, plane, mean);
     const float var = static_cast<float>(sq * inv_m);
     mean_sum[c] = maf * mean_sum[c] + mean;
     var_sum[c] = maf * var_sum[c] + correction * var;
@@ -171,10 +185,8 @@ void BatchNormLayer::BackwardCpu(const BlobVec& top, const std::vector<bool>& pr
     double sum_dy = 0, sum_dy_y = 0;
     for (int n = 0; n < num; ++n) {
       const size_t base = n * image + c * plane;
-      for (size_t s = 0; s < plane; ++s) {
-        sum_dy += dy[base + s];
-        sum_dy_y += static_cast<double>(dy[base + s]) * x_norm[base + s];
-      }
+      sum_dy += RowSum(dy + base, plane);
+      sum_dy_y += RowDot(dy + base, x_norm + base, plane);
     }
     const float mean_dy = static_cast<float>(sum_dy * inv_m);
     const float mean_dy_y = static_cast<float>(sum_dy_y * inv_m);
