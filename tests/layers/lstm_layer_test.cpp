@@ -9,48 +9,30 @@
 
 #include "crema/net/net.h"
 #include "gradient_checker.h"
+#include "recurrent_checks.h"
 #include "test_helpers.h"
 
 namespace crema {
 namespace {
 
+using testing::ContWithReset;
+using testing::ExpectClose;
 using testing::FillUniform;
 using testing::LayerFromText;
+using testing::Values;
 
 caffe::LayerParameter LstmParam(int hidden, bool expose) {
-  return LayerFromText(
-      "name: 'lstm' type: 'LSTM' recurrent_param { num_output: " + std::to_string(hidden) +
-      (expose ? " expose_hidden: true" : "") +
-      " weight_filler { type: 'uniform' min: -0.7 max: 0.7 }"
-      " bias_filler { type: 'uniform' min: -0.5 max: 0.5 } }");
+  return testing::RecurrentParam("LSTM", "lstm", hidden, expose);
 }
 
-// The blobs of one LSTM call: x (T, N, I), cont (T, N), optional x_static (N, S), optional
-// exposed h_0 and c_0 (1, N, H); tops h (T, N, H) and, when exposed, h_T and c_T.
-struct Case {
+// The blobs of one LSTM call (tests/util/recurrent_checks.h): x (T, N, I), cont (T, N),
+// optional x_static (N, S), optional exposed h_0 and c_0 (1, N, H); tops h (T, N, H) and,
+// when exposed, h_T and c_T.
+struct Case : testing::RecurrentCase {
   Case(int t, int n, int i, int s, int h, bool with_static, bool expose,
        const std::vector<float>& cont_values)
-      : T(t), N(n), I(i), S(s), H(h), x({t, n, i}), cont({t, n}), x_static({n, s}),
-        h_0({1, n, h}), c_0({1, n, h}) {
-    FillUniform(&x, -1.f, 1.f, 3);
-    FillUniform(&x_static, -1.f, 1.f, 4);
-    FillUniform(&h_0, -0.8f, 0.8f, 5);
-    FillUniform(&c_0, -1.5f, 1.5f, 6);
-    EXPECT_EQ(static_cast<int>(cont_values.size()), t * n);
-    std::copy(cont_values.begin(), cont_values.end(), cont.mutable_cpu_data());
-    bottom = {&x, &cont};
-    if (with_static) bottom.push_back(&x_static);
-    top = {&out};
-    if (expose) {
-      bottom.push_back(&h_0);
-      bottom.push_back(&c_0);
-      top.push_back(&h_T);
-      top.push_back(&c_T);
-    }
-  }
-  int T, N, I, S, H;
-  Blob x, cont, x_static, h_0, c_0, out, h_T, c_T;
-  BlobVec bottom, top;
+      : RecurrentCase(t, n, i, s, h, with_static, expose, cont_values, /*num_states=*/2,
+                      /*seed=*/3) {}
 };
 
 double Sigmoid(double v) { return 1 / (1 + std::exp(-v)); }
@@ -64,15 +46,13 @@ struct Reference {
 // The LSTM written out plainly in double, from the documented blob order and gate layout.
 Reference ReferenceLstm(const Case& c, const LSTMLayer& layer, bool with_static,
                         std::vector<double> h, std::vector<double> cell) {
-  const int T = c.T, N = c.N, I = c.I, S = c.S, H = c.H;
+  const int T = c.T, N = c.N, H = c.H;
   const auto& blobs = layer.blobs();
   const float* w_x = blobs[0]->cpu_data();
   const float* b = blobs[1]->cpu_data();
   const float* w_s = with_static ? blobs[2]->cpu_data() : nullptr;
   const float* w_h = blobs[with_static ? 3 : 2]->cpu_data();
-  const float* x = c.x.cpu_data();
   const float* cont = c.cont.cpu_data();
-  const float* xs = c.x_static.cpu_data();
   Reference ref;
   ref.h.resize(static_cast<size_t>(T) * N * H);
   for (int t = 0; t < T; ++t) {
@@ -81,13 +61,7 @@ Reference ReferenceLstm(const Case& c, const LSTMLayer& layer, bool with_static,
       const double k = cont[t * N + n];
       std::vector<double> a(4 * H);
       for (int g = 0; g < 4 * H; ++g) {
-        double sum = b[g];
-        for (int i = 0; i < I; ++i) sum += w_x[g * I + i] * double(x[(t * N + n) * I + i]);
-        if (w_s) {
-          for (int s = 0; s < S; ++s) sum += w_s[g * S + s] * double(xs[n * S + s]);
-        }
-        for (int d = 0; d < H; ++d) sum += w_h[g * H + d] * (k * h[n * H + d]);
-        a[g] = sum;
+        a[g] = testing::Preactivation(c, t, n, g, w_x, b, w_s, w_h, h);
       }
       for (int d = 0; d < H; ++d) {
         const double i = Sigmoid(a[d]), f = Sigmoid(a[H + d]), o = Sigmoid(a[2 * H + d]),
@@ -103,24 +77,6 @@ Reference ReferenceLstm(const Case& c, const LSTMLayer& layer, bool with_static,
   ref.h_last = h;
   ref.c_last = cell;
   return ref;
-}
-
-std::vector<double> Values(const Blob& blob) {
-  return std::vector<double>(blob.cpu_data(), blob.cpu_data() + blob.count());
-}
-
-void ExpectClose(const Blob& actual, const std::vector<double>& expected, const char* what) {
-  ASSERT_EQ(actual.count(), static_cast<int>(expected.size())) << what;
-  for (int k = 0; k < actual.count(); ++k) {
-    EXPECT_NEAR(actual.cpu_data()[k], expected[k], 2e-5 * (1 + std::abs(expected[k])))
-        << what << " element " << k;
-  }
-}
-
-// Stream 0 starts a new sequence at t = 2; stream 1 runs on. With exposed state, stream 0
-// continues from h_0/c_0 at t = 0 and stream 1 starts afresh.
-std::vector<float> ContWithReset(bool continue_first) {
-  return {continue_first ? 1.f : 0.f, 0.f, 1.f, 1.f, 0.f, 1.f, 1.f, 1.f};
 }
 
 TEST(LSTMLayerTest, ForwardMatchesReference) {

@@ -2,52 +2,35 @@
 
 #include <gtest/gtest.h>
 
-#include <algorithm>
 #include <cmath>
 #include <string>
 #include <vector>
 
 #include "crema/net/net.h"
 #include "gradient_checker.h"
+#include "recurrent_checks.h"
 #include "test_helpers.h"
 
 namespace crema {
 namespace {
 
+using testing::ContWithReset;
+using testing::ExpectClose;
 using testing::FillUniform;
-using testing::LayerFromText;
+using testing::Values;
 
 caffe::LayerParameter RnnParam(int hidden, bool expose) {
-  return LayerFromText(
-      "name: 'rnn' type: 'RNN' recurrent_param { num_output: " + std::to_string(hidden) +
-      (expose ? " expose_hidden: true" : "") +
-      " weight_filler { type: 'uniform' min: -0.7 max: 0.7 }"
-      " bias_filler { type: 'uniform' min: -0.5 max: 0.5 } }");
+  return testing::RecurrentParam("RNN", "rnn", hidden, expose);
 }
 
-// The blobs of one RNN call: x (T, N, I), cont (T, N), optional x_static (N, S), optional
-// exposed h_0 (1, N, H); tops o (T, N, H) and, when exposed, h_T.
-struct Case {
+// The blobs of one RNN call (tests/util/recurrent_checks.h): x (T, N, I), cont (T, N),
+// optional x_static (N, S), optional exposed h_0 (1, N, H); tops o (T, N, H) and, when
+// exposed, h_T.
+struct Case : testing::RecurrentCase {
   Case(int t, int n, int i, int s, int h, bool with_static, bool expose,
        const std::vector<float>& cont_values)
-      : T(t), N(n), I(i), S(s), H(h), x({t, n, i}), cont({t, n}), x_static({n, s}),
-        h_0({1, n, h}) {
-    FillUniform(&x, -1.f, 1.f, 13);
-    FillUniform(&x_static, -1.f, 1.f, 14);
-    FillUniform(&h_0, -0.8f, 0.8f, 15);
-    EXPECT_EQ(static_cast<int>(cont_values.size()), t * n);
-    std::copy(cont_values.begin(), cont_values.end(), cont.mutable_cpu_data());
-    bottom = {&x, &cont};
-    if (with_static) bottom.push_back(&x_static);
-    top = {&out};
-    if (expose) {
-      bottom.push_back(&h_0);
-      top.push_back(&h_T);
-    }
-  }
-  int T, N, I, S, H;
-  Blob x, cont, x_static, h_0, out, h_T;
-  BlobVec bottom, top;
+      : RecurrentCase(t, n, i, s, h, with_static, expose, cont_values, /*num_states=*/1,
+                      /*seed=*/13) {}
 };
 
 struct Reference {
@@ -58,7 +41,7 @@ struct Reference {
 // The RNN written out plainly in double, from the documented blob order.
 Reference ReferenceRnn(const Case& c, const RNNLayer& layer, bool with_static,
                        std::vector<double> h) {
-  const int T = c.T, N = c.N, I = c.I, S = c.S, H = c.H;
+  const int T = c.T, N = c.N, H = c.H;
   const auto& blobs = layer.blobs();
   const int r = with_static ? 3 : 2;
   const float* w_xh = blobs[0]->cpu_data();
@@ -67,23 +50,13 @@ Reference ReferenceRnn(const Case& c, const RNNLayer& layer, bool with_static,
   const float* w_hh = blobs[r]->cpu_data();
   const float* w_ho = blobs[r + 1]->cpu_data();
   const float* b_o = blobs[r + 2]->cpu_data();
-  const float* x = c.x.cpu_data();
-  const float* cont = c.cont.cpu_data();
-  const float* xs = c.x_static.cpu_data();
   Reference ref;
   ref.o.resize(static_cast<size_t>(T) * N * H);
   for (int t = 0; t < T; ++t) {
     std::vector<double> next(h.size());
     for (int n = 0; n < N; ++n) {
-      const double k = cont[t * N + n];
       for (int j = 0; j < H; ++j) {
-        double sum = b_h[j];
-        for (int i = 0; i < I; ++i) sum += w_xh[j * I + i] * double(x[(t * N + n) * I + i]);
-        if (w_s) {
-          for (int s = 0; s < S; ++s) sum += w_s[j * S + s] * double(xs[n * S + s]);
-        }
-        for (int d = 0; d < H; ++d) sum += w_hh[j * H + d] * (k * h[n * H + d]);
-        next[n * H + j] = std::tanh(sum);
+        next[n * H + j] = std::tanh(testing::Preactivation(c, t, n, j, w_xh, b_h, w_s, w_hh, h));
       }
       for (int j = 0; j < H; ++j) {
         double sum = b_o[j];
@@ -95,24 +68,6 @@ Reference ReferenceRnn(const Case& c, const RNNLayer& layer, bool with_static,
   }
   ref.h_last = h;
   return ref;
-}
-
-std::vector<double> Values(const Blob& blob) {
-  return std::vector<double>(blob.cpu_data(), blob.cpu_data() + blob.count());
-}
-
-void ExpectClose(const Blob& actual, const std::vector<double>& expected, const char* what) {
-  ASSERT_EQ(actual.count(), static_cast<int>(expected.size())) << what;
-  for (int k = 0; k < actual.count(); ++k) {
-    EXPECT_NEAR(actual.cpu_data()[k], expected[k], 2e-5 * (1 + std::abs(expected[k])))
-        << what << " element " << k;
-  }
-}
-
-// Stream 0 starts a new sequence at t = 2; stream 1 runs on. With exposed state, stream 0
-// continues from h_0 at t = 0 and stream 1 starts afresh.
-std::vector<float> ContWithReset(bool continue_first) {
-  return {continue_first ? 1.f : 0.f, 0.f, 1.f, 1.f, 0.f, 1.f, 1.f, 1.f};
 }
 
 TEST(RNNLayerTest, ForwardMatchesReference) {

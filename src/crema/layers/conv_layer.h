@@ -22,69 +22,36 @@
 // weight_filler and bias_filler default to constant 0.
 //
 // Several bottoms are allowed, one top per bottom, all of one shape; they share the weights
-// and their weight gradients add up.
+// and their weight gradients add up. Parsing, shapes and the bias live in
+// BaseConvolutionLayer (layers/base_conv_layer.h), shared with DeconvolutionLayer.
 //
 // This class is what `engine: CAFFE` selects; the oneDNN subclass
 // (backend/cpu/dnnl_conv_layer.h) must agree with it. Errors: LayerSetUp and Reshape throw
-// InvalidArgument (naming the layer) for bad parameters or shapes, and Unsupported for a
-// number of spatial axes other than 2. A layer is used by one thread at a time.
+// InvalidArgument (naming the layer) for bad parameters or shapes — including a kernel that
+// spans more than the padded input — and Unsupported for a number of spatial axes other than
+// 2. A layer is used by one thread at a time.
 #ifndef CREMA_LAYERS_CONV_LAYER_H_
 #define CREMA_LAYERS_CONV_LAYER_H_
 
-#include <vector>
-
-#include "crema/layers/im2col.h"
-#include "crema/layers/layer.h"
+#include "crema/layers/base_conv_layer.h"
 
 namespace crema {
 
-class ConvolutionLayer : public Layer {
+class ConvolutionLayer : public BaseConvolutionLayer {
  public:
-  explicit ConvolutionLayer(const caffe::LayerParameter& param) : Layer(param) {}
-
-  // Shapes the tops and sizes the im2col buffer.
-  void Reshape(const BlobVec& bottom, const BlobVec& top) override;
+  explicit ConvolutionLayer(const caffe::LayerParameter& param)
+      : BaseConvolutionLayer(param, /*transposed=*/false) {}
 
   const char* type() const override { return "Convolution"; }
-  int MinBottomBlobs() const override { return 1; }
-  int MinTopBlobs() const override { return 1; }
-  bool EqualNumBottomTopBlobs() const override { return true; }
 
  protected:
-  // Parses the geometry, checks it against bottom[0] and creates and fills the parameters.
-  void LayerSetUp(const BlobVec& bottom, const BlobVec& top) override;
-  void ForwardCpu(const BlobVec& bottom, const BlobVec& top) override;
-  void BackwardCpu(const BlobVec& top, const std::vector<bool>& propagate_down,
-                   const BlobVec& bottom) override;
-
-  // Checks every bottom against the set-up geometry, fills num_/height_/width_/out_*, and
-  // reshapes every top. Shared by every implementation's Reshape.
-  void ReshapeTops(const BlobVec& bottom, const BlobVec& top);
-
-  // Geometry fixed by LayerSetUp.
-  int channel_axis_ = 1;
-  int channels_ = 0;
-  int num_output_ = 0;
-  int group_ = 1;
-  bool bias_term_ = true;
-  int kernel_h_ = 0, kernel_w_ = 0;
-  int pad_h_ = 0, pad_w_ = 0;
-  int stride_h_ = 1, stride_w_ = 1;
-  int dilation_h_ = 1, dilation_w_ = 1;
-
-  // Input geometry, set by ReshapeTops.
-  int num_ = 0;  // product of the axes before the channel axis
-  int height_ = 0, width_ = 0;
-  int out_height_ = 0, out_width_ = 0;
-
- private:
-  void ParseGeometry();
-  // The column matrix of one input image (layers/im2col.h), set by Reshape.
-  Im2ColGeometry col_geometry_;
-  // A 1×1 kernel with stride 1 and no padding needs no im2col: the image is the matrix.
-  bool IsPointwise() const;
-
-  std::vector<float> col_buffer_;
+  // H_out and W_out by the floor rule above.
+  void ComputeOutputSize(const Blob& input) override;
+  // y = W · im2col(x).
+  void ForwardImage(const float* x, const float* weight, float* y) override;
+  // dW += dy · im2col(x)ᵀ; dx = col2im(Wᵀ · dy).
+  void BackwardImage(const float* x, const float* dy, const float* weight, float* weight_diff,
+                     float* dx) override;
 };
 
 }  // namespace crema

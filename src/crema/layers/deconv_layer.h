@@ -25,7 +25,8 @@
 // weight_filler and bias_filler default to constant 0.
 //
 // Several bottoms are allowed, one top per bottom, all of one shape; they share the weights
-// and their weight gradients add up.
+// and their weight gradients add up. Parsing, shapes and the bias live in
+// BaseConvolutionLayer (layers/base_conv_layer.h), shared with ConvolutionLayer.
 //
 // This class is what `engine: CAFFE` selects; the oneDNN subclass
 // (backend/cpu/dnnl_deconv_layer.h) must agree with it. Errors: LayerSetUp and Reshape throw
@@ -35,57 +36,25 @@
 #ifndef CREMA_LAYERS_DECONV_LAYER_H_
 #define CREMA_LAYERS_DECONV_LAYER_H_
 
-#include <vector>
-
-#include "crema/layers/im2col.h"
-#include "crema/layers/layer.h"
+#include "crema/layers/base_conv_layer.h"
 
 namespace crema {
 
-class DeconvolutionLayer : public Layer {
+class DeconvolutionLayer : public BaseConvolutionLayer {
  public:
-  explicit DeconvolutionLayer(const caffe::LayerParameter& param) : Layer(param) {}
-
-  // Shapes the tops and sizes the column buffer.
-  void Reshape(const BlobVec& bottom, const BlobVec& top) override;
+  explicit DeconvolutionLayer(const caffe::LayerParameter& param)
+      : BaseConvolutionLayer(param, /*transposed=*/true) {}
 
   const char* type() const override { return "Deconvolution"; }
-  int MinBottomBlobs() const override { return 1; }
-  int MinTopBlobs() const override { return 1; }
-  bool EqualNumBottomTopBlobs() const override { return true; }
 
  protected:
-  // Parses the geometry, checks it against bottom[0] and creates and fills the parameters.
-  void LayerSetUp(const BlobVec& bottom, const BlobVec& top) override;
-  void ForwardCpu(const BlobVec& bottom, const BlobVec& top) override;
-  void BackwardCpu(const BlobVec& top, const std::vector<bool>& propagate_down,
-                   const BlobVec& bottom) override;
-
-  // Checks every bottom against the set-up geometry, fills num_/height_/width_/out_*, and
-  // reshapes every top. Shared by every implementation's Reshape.
-  void ReshapeTops(const BlobVec& bottom, const BlobVec& top);
-
-  // Geometry fixed by LayerSetUp.
-  int channel_axis_ = 1;
-  int channels_ = 0;  // input channels
-  int num_output_ = 0;
-  int group_ = 1;
-  bool bias_term_ = true;
-  ConvKernel kernel_;
-
-  // Input geometry, set by ReshapeTops.
-  int num_ = 0;  // product of the axes before the channel axis
-  int height_ = 0, width_ = 0;
-  int out_height_ = 0, out_width_ = 0;
-
- private:
-  // A 1×1 kernel with stride 1 and no padding needs no col2im: the column matrix is the top.
-  bool IsPointwise() const;
-
-  // The column matrix seen from the top: the top is the "image" a convolution would read,
-  // the bottom's H × W cells are that convolution's output positions.
-  Im2ColGeometry col_geometry_;
-  std::vector<float> col_buffer_;
+  // H_out and W_out by the rule above; at most 2^30 each.
+  void ComputeOutputSize(const Blob& input) override;
+  // y = col2im(Wᵀ · x): the transposed convolution.
+  void ForwardImage(const float* x, const float* weight, float* y) override;
+  // With col = im2col(dy): dW += x · colᵀ; dx = W · col, a plain convolution of dy.
+  void BackwardImage(const float* x, const float* dy, const float* weight, float* weight_diff,
+                     float* dx) override;
 };
 
 }  // namespace crema

@@ -32,15 +32,15 @@
 // IOError (unreadable) or Corruption (not a BlobProto) with the layer and file named (SetUp);
 // InvalidArgument for a label neither in [0, C) nor ignore_label (Forward, naming the label and
 // C) and for propagate_down on the labels or H (Backward).
-// A layer is used by one thread at a time.
+// The softmax, the label checks and D are shared with SoftmaxWithLoss
+// (layers/labeled_softmax.h). A layer is used by one thread at a time.
 #ifndef CREMA_LAYERS_INFOGAIN_LOSS_LAYER_H_
 #define CREMA_LAYERS_INFOGAIN_LOSS_LAYER_H_
 
-#include <memory>
 #include <vector>
 
+#include "crema/layers/labeled_softmax.h"
 #include "crema/layers/layer.h"
-#include "crema/layers/softmax_layer.h"
 
 namespace crema {
 
@@ -62,7 +62,9 @@ class InfogainLossLayer : public LossLayer {
   void Reshape(const BlobVec& bottom, const BlobVec& top) override;
 
   // The normalisation mode in effect (loss_param.normalization, default VALID).
-  caffe::LossParameter::NormalizationMode normalization() const { return normalization_; }
+  caffe::LossParameter::NormalizationMode normalization() const {
+    return softmax_.normalization();
+  }
 
  protected:
   void LayerSetUp(const BlobVec& bottom, const BlobVec& top) override;
@@ -78,19 +80,10 @@ class InfogainLossLayer : public LossLayer {
   // row_sums_[y] = Σ_k H[y, k].
   void SumRows(const Blob& infogain);
 
-  std::unique_ptr<SoftmaxLayer> softmax_;
-  Blob prob_;
-  BlobVec softmax_bottom_{nullptr};
-  BlobVec softmax_top_{&prob_};
+  // The softmax, the label walk and D (layers/labeled_softmax.h).
+  LabeledSoftmax softmax_;
   Blob infogain_;  // H from infogain_loss_param.source (unused with bottom[2])
   Blob row_sums_;  // C
-  caffe::LossParameter::NormalizationMode normalization_ = caffe::LossParameter::VALID;
-  bool has_ignore_label_ = false;
-  int ignore_label_ = 0;
-  int outer_ = 0;
-  int channels_ = 0;  // C
-  int inner_ = 0;
-  int valid_count_ = 0;  // from the last Forward, reused by Backward
 };
 
 }  // namespace crema

@@ -19,15 +19,15 @@
 // Errors (InvalidArgument naming the layer): axis out of range, label count not outer·inner
 // or a different first dimension (Reshape); a label that is neither in [0, C) nor
 // ignore_label (Forward, naming the label and C); propagate_down on the labels (Backward).
+// The softmax, the label checks and D are shared with InfogainLoss (layers/labeled_softmax.h).
 // A layer is used by one thread at a time.
 #ifndef CREMA_LAYERS_SOFTMAX_LOSS_LAYER_H_
 #define CREMA_LAYERS_SOFTMAX_LOSS_LAYER_H_
 
-#include <memory>
 #include <vector>
 
+#include "crema/layers/labeled_softmax.h"
 #include "crema/layers/layer.h"
-#include "crema/layers/softmax_layer.h"
 
 namespace crema {
 
@@ -41,7 +41,9 @@ class SoftmaxWithLossLayer : public LossLayer {
   void Reshape(const BlobVec& bottom, const BlobVec& top) override;
 
   // The normalisation mode in effect after resolving the deprecated `normalize` field.
-  caffe::LossParameter::NormalizationMode normalization() const { return normalization_; }
+  caffe::LossParameter::NormalizationMode normalization() const {
+    return softmax_.normalization();
+  }
 
  protected:
   void LayerSetUp(const BlobVec& bottom, const BlobVec& top) override;
@@ -50,20 +52,8 @@ class SoftmaxWithLossLayer : public LossLayer {
                    const BlobVec& bottom) override;
 
  private:
-  // D above, for `valid_count` non-ignored labels.
-  float Normalizer(int valid_count) const;
-
-  std::unique_ptr<SoftmaxLayer> softmax_;
-  Blob prob_;
-  BlobVec softmax_bottom_{nullptr};
-  BlobVec softmax_top_{&prob_};
-  caffe::LossParameter::NormalizationMode normalization_ = caffe::LossParameter::VALID;
-  bool has_ignore_label_ = false;
-  int ignore_label_ = 0;
-  int outer_ = 0;
-  int channels_ = 0;
-  int inner_ = 0;
-  int valid_count_ = 0;  // from the last Forward, reused by Backward
+  // The softmax, the label walk and D (layers/labeled_softmax.h).
+  LabeledSoftmax softmax_;
 };
 
 }  // namespace crema

@@ -5,11 +5,15 @@
 // primitives, which use JIT kernels for the machine's vector ISA. Blobs stay in Caffe's plain
 // NCHW / (num_output, C/group, kh, kw) layouts. The primitives see activations in oneDNN's
 // preferred (usually channel-blocked) layout, or channels-last when blocking would pad the
-// channels heavily (see ActivationLayout in the .cpp); for every tensor whose layout differs
-// from the blob's, the layer keeps a private copy and reorders into or out of it on each
-// call. Primitives, reorders, private copies and oneDNN's scratchpad are created in Reshape
-// when the input shape changes and reused by every Forward/Backward after it. Weight and
-// bias gradients are added to the blobs' diffs, as the reference layer does.
+// channels heavily (see ConvolutionActivationLayout in backend/cpu/dnnl_conv_primitives.cpp);
+// for every tensor whose layout differs from the blob's, the layer keeps a private copy and
+// reorders into or out of it on each call. Primitives, reorders, private copies and oneDNN's
+// scratchpad are created in Reshape when the input shape changes and reused by every
+// Forward/Backward after it; Reshape throws what ConvolutionLayer::Reshape throws, and
+// Unsupported (naming the layer) when oneDNN cannot create a primitive for the geometry.
+// Weight and bias gradients are added to the blobs' diffs, as the reference layer does. All
+// of this is DnnlConvolutionBase (backend/cpu/dnnl_conv_base.h), shared with
+// DnnlDeconvolutionLayer; implementation() names what oneDNN chose.
 //
 // Depthwise layers (group = C = num_output, kernels of up to 256 cells; MobileNet's 3×3
 // layers) are the exception: they are bound by memory traffic, and the five full-tensor
@@ -25,45 +29,24 @@
 #define CREMA_BACKEND_CPU_DNNL_CONV_LAYER_H_
 
 #include <memory>
-#include <string>
 #include <vector>
 
+#include "crema/backend/cpu/dnnl_conv_base.h"
 #include "crema/layers/conv_layer.h"
 
 namespace crema {
 
-class DnnlConvolutionLayer : public ConvolutionLayer {
+class DnnlConvolutionLayer : public DnnlConvolutionBase<ConvolutionLayer> {
  public:
-  explicit DnnlConvolutionLayer(const caffe::LayerParameter& param);
-  ~DnnlConvolutionLayer() override;
-
-  // Shapes the tops as ConvolutionLayer does and, when the input shape changed, recreates
-  // the primitives. Throws what ConvolutionLayer::Reshape throws, and Unsupported (naming
-  // the layer) when oneDNN cannot create a primitive for the geometry.
-  void Reshape(const BlobVec& bottom, const BlobVec& top) override;
-
-  // oneDNN's names for the implementations it chose for forward, backward data and backward
-  // weights ("jit:avx512_core, ..."), or "direct depthwise (NCHW)" for a depthwise layer; for
-  // logs and tests; empty before the first Reshape.
-  const std::string& implementation() const { return implementation_; }
+  using DnnlConvolutionBase::DnnlConvolutionBase;
 
  protected:
-  void ForwardCpu(const BlobVec& bottom, const BlobVec& top) override;
-  void BackwardCpu(const BlobVec& top, const std::vector<bool>& propagate_down,
-                   const BlobVec& bottom) override;
-
- private:
-  struct Primitives;  // oneDNN objects, kept out of this header
-  void Build();
-
-  std::unique_ptr<Primitives> prims_;
-  std::string implementation_;
-  // The depthwise path: its geometry and the weight gradient's partial sums.
-  bool depthwise_ = false;
-  Im2ColGeometry depthwise_geometry_;
-  std::vector<float> depthwise_scratch_;
-  // Input geometry the primitives were built for: num, height, width.
-  int built_num_ = -1, built_height_ = -1, built_width_ = -1;
+  // The convolution itself.
+  void DepthwiseForward(const BlobVec& bottom, const BlobVec& top, const float* weight,
+                        const float* bias) override;
+  // Its weight (and bias) gradient and its input gradient.
+  void DepthwiseBackward(const BlobVec& top, const std::vector<bool>& propagate_down,
+                         const BlobVec& bottom, float* weight_diff, float* bias_diff) override;
 };
 
 // The registry's creator for type "Convolution": ConvolutionLayer for `engine: CAFFE`,

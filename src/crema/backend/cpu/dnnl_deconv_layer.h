@@ -7,8 +7,12 @@
 // primitives see activations and weights in the layouts oneDNN prefers; for every tensor
 // whose layout differs from the blob's, the layer keeps a private copy and reorders into or
 // out of it on each call. Primitives, reorders, private copies and the scratchpad are created
-// in Reshape when the input shape changes and reused by every Forward/Backward after it.
-// Weight and bias gradients are added to the blobs' diffs, as the reference layer does.
+// in Reshape when the input shape changes and reused by every Forward/Backward after it;
+// Reshape throws what DeconvolutionLayer::Reshape throws, and Unsupported (naming the layer)
+// when oneDNN cannot create a primitive for the geometry. Weight and bias gradients are added
+// to the blobs' diffs, as the reference layer does. All of this is DnnlConvolutionBase
+// (backend/cpu/dnnl_conv_base.h), shared with DnnlConvolutionLayer; implementation() names
+// what oneDNN chose.
 //
 // Depthwise layers (group = C = num_output, e.g. FCN's bilinear upsampling) run on the direct
 // NCHW depthwise kernels instead (backend/cpu/depthwise_conv.h; a deconvolution is the
@@ -21,44 +25,25 @@
 #define CREMA_BACKEND_CPU_DNNL_DECONV_LAYER_H_
 
 #include <memory>
-#include <string>
 #include <vector>
 
+#include "crema/backend/cpu/dnnl_conv_base.h"
 #include "crema/layers/deconv_layer.h"
 
 namespace crema {
 
-class DnnlDeconvolutionLayer : public DeconvolutionLayer {
+class DnnlDeconvolutionLayer : public DnnlConvolutionBase<DeconvolutionLayer> {
  public:
-  explicit DnnlDeconvolutionLayer(const caffe::LayerParameter& param);
-  ~DnnlDeconvolutionLayer() override;
-
-  // Shapes the tops as DeconvolutionLayer does and, when the input shape changed, recreates
-  // the primitives. Throws what DeconvolutionLayer::Reshape throws, and Unsupported (naming
-  // the layer) when oneDNN cannot create a primitive for the geometry.
-  void Reshape(const BlobVec& bottom, const BlobVec& top) override;
-
-  // oneDNN's names for the implementations of forward, backward data and backward weights,
-  // or "direct depthwise (NCHW)"; for logs and tests; empty before the first Reshape.
-  const std::string& implementation() const { return implementation_; }
+  using DnnlConvolutionBase::DnnlConvolutionBase;
 
  protected:
-  void ForwardCpu(const BlobVec& bottom, const BlobVec& top) override;
-  void BackwardCpu(const BlobVec& top, const std::vector<bool>& propagate_down,
-                   const BlobVec& bottom) override;
-
- private:
-  struct Primitives;  // oneDNN objects, kept out of this header
-  void Build();
-
-  std::unique_ptr<Primitives> prims_;
-  std::string implementation_;
-  // The depthwise path: its geometry and the weight gradient's partial sums.
-  bool depthwise_ = false;
-  Im2ColGeometry depthwise_geometry_;
-  std::vector<float> depthwise_scratch_;
-  // Input geometry the primitives were built for: num, height, width.
-  int built_num_ = -1, built_height_ = -1, built_width_ = -1;
+  // The depthwise convolution's backward data, plus the bias.
+  void DepthwiseForward(const BlobVec& bottom, const BlobVec& top, const float* weight,
+                        const float* bias) override;
+  // The bias gradient; the convolution's weight gradient with the top gradient as its input;
+  // the convolution itself applied to the top gradient.
+  void DepthwiseBackward(const BlobVec& top, const std::vector<bool>& propagate_down,
+                         const BlobVec& bottom, float* weight_diff, float* bias_diff) override;
 };
 
 // The registry's creator for type "Deconvolution": DeconvolutionLayer for `engine: CAFFE`,
