@@ -5,7 +5,7 @@
 //   crema_train_bench NET.prototxt ITERATIONS WARMUP
 //
 // Started by mpirun it trains data-parallel (-sync bsp) and rank 0 prints the job's
-// images/s (all ranks' images). Used by bench/lenet_vs_pytorch.py and bench/scaling.py.
+// images/s (all ranks' images). Used by bench/lenet_vs_pytorch.py and bench/distributed.py.
 #include <mpi.h>
 #include <omp.h>
 #include <sys/resource.h>
