@@ -108,3 +108,20 @@ TEST(InfoCliTest, LegacyV1CaffeNetLoadsAndCountsItsParameters) {
 
 }  // namespace
 }  // namespace crema
+
+namespace crema {
+namespace {
+
+TEST(InfoCliTest, AnEmptyNetOrADirectoryIsRefused) {
+  testing::TempDir dir;
+  testing::WriteFile(dir.file("empty.prototxt"), "# nothing here\n");
+  auto r = testing::Crema("info -model " + dir.file("empty.prototxt"));
+  EXPECT_EQ(r.status, 1);
+  EXPECT_CONTAINS(r.output, dir.file("empty.prototxt") + ": the net has no layers");
+  r = testing::Crema("info -model " + dir.path());
+  EXPECT_EQ(r.status, 1);
+  EXPECT_CONTAINS(r.output, "'" + dir.path() + "' is a directory, not a file");
+}
+
+}  // namespace
+}  // namespace crema

@@ -64,6 +64,10 @@ class FirstErrorCollector : public google::protobuf::io::ErrorCollector {
 }  // namespace
 
 std::string ReadFileToString(const std::string& path) {
+  std::error_code ignored;
+  if (std::filesystem::is_directory(path, ignored)) {
+    throw IOError(StrCat("'", path, "' is a directory, not a file"));
+  }
   std::ifstream in(path, std::ios::binary);
   if (!in) throw IOErrorFromErrno("open", path);
   std::ostringstream contents;

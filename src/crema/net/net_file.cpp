@@ -11,6 +11,7 @@ namespace crema {
 caffe::NetParameter ReadNetFile(const std::string& path) {
   std::vector<int> lines;
   caffe::NetParameter param = ReadNetParamsFromTextFile(path, &lines);
+  if (param.layer_size() == 0) throw InvalidArgument(StrCat(path, ": the net has no layers"));
   const LayerRegistry& registry = LayerRegistry::Global();
   for (int i = 0; i < param.layer_size(); ++i) {
     const caffe::LayerParameter& layer = param.layer(i);

@@ -6,8 +6,9 @@
 //
 //   net.prototxt:42: layer 'foo' has unknown type 'Fancy' (known types: AbsVal, Accuracy, …)
 //
-// Errors: IOError for an unreadable file, InvalidArgument (file:line:column) for a syntax
-// error, NotFound (file:line) for an unknown layer type.
+// Errors: IOError for an unreadable file or a directory, InvalidArgument (file:line:column)
+// for a syntax error or "file: the net has no layers", NotFound (file:line) for an unknown
+// layer type.
 #ifndef CREMA_NET_NET_FILE_H_
 #define CREMA_NET_NET_FILE_H_
 
