@@ -6,11 +6,14 @@
 // from sharing a stream object, whose thread-safety oneDNN does not promise. A process that
 // runs nets from one thread therefore uses exactly one engine and one stream.
 //
-// Thread-safety: both functions may be called from any thread.
+// Thread-safety: every function may be called from any thread; each thread has its own
+// stream and scratch buffers.
 #ifndef CREMA_BACKEND_CPU_DNNL_CONTEXT_H_
 #define CREMA_BACKEND_CPU_DNNL_CONTEXT_H_
 
 #include <oneapi/dnnl/dnnl.hpp>
+
+#include <cstddef>
 
 namespace crema::cpu {
 
@@ -21,6 +24,16 @@ const dnnl::engine& DnnlEngine();
 // it run synchronously on the CPU runtime; callers still call wait() before reading results
 // so that the code stays correct for an asynchronous runtime.
 dnnl::stream& DnnlStream();
+
+// The calling thread's scratch buffer number `slot` (0 <= slot < kScratchSlots), at least
+// `bytes` long and 64-byte aligned. Layers keep in it what lives only during one of their
+// calls — activations reordered into a primitive's layout, oneDNN scratchpads — so a net
+// holds one set of such buffers, not one per layer. A call that asks for more than the
+// slot holds frees it and allocates anew, so a pointer is valid until the next call for
+// the same slot on this thread; a layer asks again on every Forward/Backward (no
+// allocation once every layer of the net has run once).
+inline constexpr int kScratchSlots = 3;
+void* ThreadScratch(int slot, size_t bytes);
 
 }  // namespace crema::cpu
 

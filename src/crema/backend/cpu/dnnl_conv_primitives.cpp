@@ -16,6 +16,10 @@ using Kind = DnnlConvPrimitives::Problem::Kind;
 using Staged = StagedTensor;
 using Tag = memory::format_tag;
 constexpr auto kF32 = memory::data_type::f32;
+// The thread scratch slots (dnnl_context.h) the layer's per-call buffers use.
+constexpr int kInputSlot = 0;       // src or its gradient, in the primitive's layout
+constexpr int kOutputSlot = 1;      // dst or its gradient
+constexpr int kScratchpadSlot = 2;  // oneDNN's scratchpad
 
 // The layout a Convolution's primitives see activations (src, dst and their gradients) in.
 // oneDNN's own choice (`any`) is a blocked layout that pads channels to a multiple of 16.
@@ -87,10 +91,20 @@ struct DnnlConvPrimitives::Primitives {
   bool bias_term = false;
   int weight_count = 0, bias_count = 0;  // floats in the weight and bias blobs
 
-  // One scratchpad buffer serves all three primitives, which never run at once.
-  memory scratchpad_owner;
+  // The primitives' scratchpads: the thread's scratch slot, attached before each run.
   memory forward_scratchpad, backward_data_scratchpad, backward_weights_scratchpad;
 };
+
+namespace {
+
+// Points a primitive's scratchpad at the thread's scratch slot, then runs the primitive.
+void ExecuteWithScratchpad(const dnnl::primitive& primitive,
+                           const std::vector<dnnl_exec_arg_t>& args, memory& scratchpad) {
+  scratchpad.set_data_handle(ThreadScratch(kScratchpadSlot, scratchpad.get_desc().get_size()));
+  ExecutePrimitive(primitive, args);
+}
+
+}  // namespace
 
 DnnlConvPrimitives::DnnlConvPrimitives() = default;
 
@@ -179,14 +193,19 @@ void DnnlConvPrimitives::Build(const Problem& pr) {
   // Index 0 of each query is the tensor itself; weights 1 (diff_weights 1) is the bias.
   auto p = std::make_unique<Primitives>();
   using Flow = Staged::Flow;
-  p->src.Init(src_plain, pd.forward.src_desc(0), Flow::kIn);
+  // Activations in the primitives' layouts live only during one call, in the thread's
+  // scratch: the input side (src, its gradient) in one slot, the output side in another.
+  p->src.Init(src_plain, pd.forward.src_desc(0), Flow::kIn, false, kInputSlot);
   p->weights.Init(weights_plain, pd.forward.weights_desc(0), Flow::kIn);
-  p->dst.Init(dst_plain, pd.forward.dst_desc(0), Flow::kOut);
-  p->bd_diff_dst.Init(dst_plain, pd.backward_data.diff_dst_desc(0), Flow::kIn);
+  p->dst.Init(dst_plain, pd.forward.dst_desc(0), Flow::kOut, false, kOutputSlot);
+  p->bd_diff_dst.Init(dst_plain, pd.backward_data.diff_dst_desc(0), Flow::kIn, false,
+                      kOutputSlot);
   p->bd_weights.Init(weights_plain, pd.backward_data.weights_desc(0), Flow::kIn);
-  p->bd_diff_src.Init(src_plain, pd.backward_data.diff_src_desc(0), Flow::kOut);
-  p->bw_src.Init(src_plain, pd.backward_weights.src_desc(0), Flow::kIn);
-  p->bw_diff_dst.Init(dst_plain, pd.backward_weights.diff_dst_desc(0), Flow::kIn);
+  p->bd_diff_src.Init(src_plain, pd.backward_data.diff_src_desc(0), Flow::kOut, false,
+                      kInputSlot);
+  p->bw_src.Init(src_plain, pd.backward_weights.src_desc(0), Flow::kIn, false, kInputSlot);
+  p->bw_diff_dst.Init(dst_plain, pd.backward_weights.diff_dst_desc(0), Flow::kIn, false,
+                      kOutputSlot);
   p->bw_diff_weights.Init(weights_plain, pd.backward_weights.diff_weights_desc(0), Flow::kOut,
                           /*own_user=*/true);
   if (pr.bias_term) {
@@ -198,18 +217,11 @@ void DnnlConvPrimitives::Build(const Problem& pr) {
   p->weight_count = static_cast<int>(weights_plain.get_size() / sizeof(float));
   p->bias_count = pr.num_output;
 
-  const memory::desc scratch_descs[] = {pd.forward.scratchpad_desc(),
-                                        pd.backward_data.scratchpad_desc(),
-                                        pd.backward_weights.scratchpad_desc()};
-  const memory::desc* largest = &scratch_descs[0];
-  for (const memory::desc& d : scratch_descs) {
-    if (d.get_size() > largest->get_size()) largest = &d;
-  }
-  p->scratchpad_owner = memory(*largest, engine);
-  void* scratch = p->scratchpad_owner.get_data_handle();
-  p->forward_scratchpad = memory(scratch_descs[0], engine, scratch);
-  p->backward_data_scratchpad = memory(scratch_descs[1], engine, scratch);
-  p->backward_weights_scratchpad = memory(scratch_descs[2], engine, scratch);
+  p->forward_scratchpad = memory(pd.forward.scratchpad_desc(), engine, DNNL_MEMORY_NONE);
+  p->backward_data_scratchpad =
+      memory(pd.backward_data.scratchpad_desc(), engine, DNNL_MEMORY_NONE);
+  p->backward_weights_scratchpad =
+      memory(pd.backward_weights.scratchpad_desc(), engine, DNNL_MEMORY_NONE);
 
   p->forward = dnnl::primitive(pd.forward);
   p->forward_args = {{DNNL_ARG_SRC, p->src.primitive_memory()},
@@ -253,7 +265,7 @@ void DnnlConvPrimitives::Forward(const BlobVec& bottom, const BlobVec& top, cons
     p.src.Bind(bottom[i]->cpu_data());
     p.src.Sync();
     p.dst.Bind(top[i]->mutable_cpu_data());
-    ExecutePrimitive(p.forward, p.forward_args);
+    ExecuteWithScratchpad(p.forward, p.forward_args, p.forward_scratchpad);
     p.dst.Sync();
   }
   DnnlStream().wait();
@@ -274,7 +286,8 @@ void DnnlConvPrimitives::Backward(const BlobVec& top, const std::vector<bool>& p
       p.bw_diff_dst.Bind(dy);
       p.bw_diff_dst.Sync();
       diff_dst_staged = true;
-      ExecutePrimitive(p.backward_weights, p.backward_weights_args);
+      ExecuteWithScratchpad(p.backward_weights, p.backward_weights_args,
+                            p.backward_weights_scratchpad);
       p.bw_diff_weights.Sync();
       if (p.bias_term) p.bw_diff_bias.Sync();
       stream.wait();
@@ -302,7 +315,8 @@ void DnnlConvPrimitives::Backward(const BlobVec& top, const std::vector<bool>& p
         diff_dst.Sync();
       }
       p.bd_diff_src.Bind(bottom[i]->mutable_cpu_diff());
-      ExecutePrimitive(p.backward_data, p.backward_data_args);
+      ExecuteWithScratchpad(p.backward_data, p.backward_data_args,
+                            p.backward_data_scratchpad);
       p.bd_diff_src.Sync();
     }
   }

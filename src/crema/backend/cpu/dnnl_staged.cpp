@@ -16,7 +16,7 @@ void ExecutePrimitive(const dnnl::primitive& primitive,
 }
 
 void StagedTensor::Init(const dnnl::memory::desc& user_md, const dnnl::memory::desc& wanted,
-                        Flow flow, bool own_user) {
+                        Flow flow, bool own_user, int scratch_slot) {
   const dnnl::engine& engine = DnnlEngine();
   user_ = own_user ? dnnl::memory(user_md, engine)
                    : dnnl::memory(user_md, engine, DNNL_MEMORY_NONE);
@@ -25,11 +25,21 @@ void StagedTensor::Init(const dnnl::memory::desc& user_md, const dnnl::memory::d
     inner_ = user_;
     return;
   }
-  inner_ = dnnl::memory(wanted, engine);
+  scratch_slot_ = scratch_slot;
+  inner_bytes_ = wanted.get_size();
+  inner_ = scratch_slot >= 0 ? dnnl::memory(wanted, engine, DNNL_MEMORY_NONE)
+                             : dnnl::memory(wanted, engine);
   const dnnl::memory& from = flow == Flow::kIn ? user_ : inner_;
   const dnnl::memory& to = flow == Flow::kIn ? inner_ : user_;
   reorder_ = dnnl::reorder(from, to);
   reorder_args_ = {{DNNL_ARG_FROM, from.get()}, {DNNL_ARG_TO, to.get()}};
+}
+
+void StagedTensor::Bind(const float* data) {
+  user_.set_data_handle(const_cast<float*>(data));
+  if (staged_ && scratch_slot_ >= 0) {
+    inner_.set_data_handle(ThreadScratch(scratch_slot_, inner_bytes_));
+  }
 }
 
 }  // namespace crema::cpu
