@@ -5,8 +5,9 @@
 // It is a Reference — same parameters, blobs, shapes, errors and results, to rounding — that
 // computes with oneDNN instead of im2col + GEMM. Reshape shapes the tops as Reference does
 // and, when the input geometry changed, makes oneDNN's forward, backward-data and
-// backward-weights primitives, their private copies of the tensors and their scratchpad
-// (backend/cpu/dnnl_conv_primitives.h); Forward/Backward run them and allocate nothing.
+// backward-weights primitives and the reorders around them
+// (backend/cpu/dnnl_conv_primitives.h); Forward/Backward run them and allocate nothing once
+// the thread's scratch buffers have grown to the net's largest layer.
 // Weight and bias gradients are added to the blobs' diffs, as the reference layer does.
 //
 // Depthwise layers (group = C = num_output, kernels of up to cpu::kDepthwiseMaxTaps cells)

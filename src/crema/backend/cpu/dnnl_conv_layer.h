@@ -6,10 +6,10 @@
 // NCHW / (num_output, C/group, kh, kw) layouts. The primitives see activations in oneDNN's
 // preferred (usually channel-blocked) layout, or channels-last when blocking would pad the
 // channels heavily (see ConvolutionActivationLayout in backend/cpu/dnnl_conv_primitives.cpp);
-// for every tensor whose layout differs from the blob's, the layer keeps a private copy and
-// reorders into or out of it on each call. Primitives, reorders, private copies and oneDNN's
-// scratchpad are created in Reshape when the input shape changes and reused by every
-// Forward/Backward after it; Reshape throws what ConvolutionLayer::Reshape throws, and
+// for every tensor whose layout differs from the blob's, the layer reorders into or out of a
+// copy in that layout on each call (weights: the layer's own; activations: the thread's
+// scratch buffers, shared by every layer). Primitives and reorders are created in Reshape
+// when the input shape changes and reused by every Forward/Backward after it; Reshape throws what ConvolutionLayer::Reshape throws, and
 // Unsupported (naming the layer) when oneDNN cannot create a primitive for the geometry.
 // Weight and bias gradients are added to the blobs' diffs, as the reference layer does. All
 // of this is DnnlConvolutionBase (backend/cpu/dnnl_conv_base.h), shared with

@@ -3,13 +3,16 @@
 // dnnl_deconv_layer.h).
 //
 // For one input geometry it holds oneDNN's forward, backward-data and backward-weights
-// primitives (convolution or deconvolution), one scratchpad that the three share, and for
-// every tensor whose blob layout differs from the layout the primitive chose a private copy
-// with the reorder into or out of it (backend/cpu/dnnl_staged.h). The blobs stay in Caffe's
-// plain layouts: activations NCHW, a Convolution's weight (num_output, C/group, kh, kw) and a
-// Deconvolution's (C, num_output/group, kh, kw), the bias (num_output). All of it is made by
-// Prepare when the input geometry changes and reused by every Forward/Backward after it,
-// which allocate nothing.
+// primitives (convolution or deconvolution), and for every tensor whose blob layout differs
+// from the layout the primitive chose the reorder into or out of a copy in that layout
+// (backend/cpu/dnnl_staged.h). Weights keep their own copies; activations and the
+// primitives' scratchpads, which live only during one call, use the calling thread's scratch
+// buffers (dnnl_context.h), so a net holds one set of them, not one per layer. The blobs
+// stay in Caffe's plain layouts: activations NCHW, a Convolution's weight (num_output, C/group,
+// kh, kw) and a Deconvolution's (C, num_output/group, kh, kw), the bias (num_output). All of
+// it is made by Prepare when the input geometry changes and reused by every Forward/Backward
+// after it, which allocate nothing once the thread's scratch buffers have grown to the
+// largest layer of the net.
 //
 // Thread-safety: owned by one layer, used by one thread at a time (it executes on that
 // thread's stream, backend/cpu/dnnl_context.h).

@@ -5,9 +5,10 @@
 // primitives. Blobs stay in Caffe's plain layouts — activations NCHW, the weight
 // (C, num_output/group, kh, kw), which oneDNN reads as its "iohw" / "giohw" layout. The
 // primitives see activations and weights in the layouts oneDNN prefers; for every tensor
-// whose layout differs from the blob's, the layer keeps a private copy and reorders into or
-// out of it on each call. Primitives, reorders, private copies and the scratchpad are created
-// in Reshape when the input shape changes and reused by every Forward/Backward after it;
+// whose layout differs from the blob's, the layer reorders into or out of a copy in that
+// layout on each call (weights: the layer's own; activations and the scratchpad: the thread's
+// scratch buffers). Primitives and reorders are created in Reshape when the input shape
+// changes and reused by every Forward/Backward after it;
 // Reshape throws what DeconvolutionLayer::Reshape throws, and Unsupported (naming the layer)
 // when oneDNN cannot create a primitive for the geometry. Weight and bias gradients are added
 // to the blobs' diffs, as the reference layer does. All of this is DnnlConvolutionBase
