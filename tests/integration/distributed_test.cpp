@@ -200,29 +200,38 @@ TEST(DistributedTest, TestModeOnThreeRanksEqualsOneRank) {
   EXPECT_NEAR(value(a, "loss"), value(b, "loss"), 1e-5);
 }
 
-TEST(DistributedTest, AStoppedRankEndsTheJobWithinTheTimeoutNamingIt) {
-  TempDir dir;
+// Trains a long job on 2 ranks in which rank 1 sends itself `signal` 2 s after it starts,
+// with -sync_timeout `timeout`; *seconds is how long the job took.
+testing::CommandResult TrainWhileRank1Gets(const TempDir& dir, const std::string& signal,
+                                           int timeout, double* seconds) {
   std::vector<int> order;
   for (int s = 0; s < 256; ++s) order.push_back(s);
   WriteDb(dir.file("train"), order);
   WriteFile(dir.file("net.prototxt"), Net(dir.file("train"), 8));
   WriteFile(dir.file("s.prototxt"), Solver(dir.file("net.prototxt"), dir.file("m"), 100000000));
-  // Rank 1 freezes itself (SIGSTOP) once training runs; rank 0 must give up within the
-  // timeout, name rank 1, and the job must end non-zero.
-  const std::string script = dir.file("freeze.sh");
+  const std::string script = dir.file("signal.sh");
   WriteFile(script,
             "#!/bin/sh\n"
-            "if [ \"$OMPI_COMM_WORLD_RANK\" = 1 ]; then (sleep 2; kill -STOP $$) & fi\n"
+            "if [ \"$OMPI_COMM_WORLD_RANK\" = 1 ]; then (sleep 2; kill -" + signal +
+                " $$) & fi\n"
             "exec " + testing::CremaBinary() + " \"$@\"\n");
   std::filesystem::permissions(script, std::filesystem::perms::owner_all);
   const auto start = std::chrono::steady_clock::now();
   testing::CommandResult r;
   r.status = testing::RunCommand("timeout 120 " + testing::MpirunPrefix(2) + script +
                                      " train -solver " + dir.file("s.prototxt") +
-                                     " -sync_timeout 3",
+                                     " -sync_timeout " + std::to_string(timeout),
                                  &r.output);
-  const double seconds =
-      std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  *seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  return r;
+}
+
+TEST(DistributedTest, AStoppedRankEndsTheJobWithinTheTimeoutNamingIt) {
+  // Rank 1 freezes itself (SIGSTOP) once training runs; rank 0 must give up within the
+  // timeout, name rank 1, and the job must end non-zero.
+  TempDir dir;
+  double seconds = 0;
+  const testing::CommandResult r = TrainWhileRank1Gets(dir, "STOP", 3, &seconds);
   EXPECT_NE(r.status, 0) << r.output;
   EXPECT_NE(r.status, 124) << "the job hung until the outer timeout:\n" << r.output;
   EXPECT_LT(seconds, 60);
@@ -232,22 +241,8 @@ TEST(DistributedTest, AStoppedRankEndsTheJobWithinTheTimeoutNamingIt) {
 
 TEST(DistributedTest, AKilledRankEndsTheJob) {
   TempDir dir;
-  std::vector<int> order;
-  for (int s = 0; s < 256; ++s) order.push_back(s);
-  WriteDb(dir.file("train"), order);
-  WriteFile(dir.file("net.prototxt"), Net(dir.file("train"), 8));
-  WriteFile(dir.file("s.prototxt"), Solver(dir.file("net.prototxt"), dir.file("m"), 100000000));
-  const std::string script = dir.file("die.sh");
-  WriteFile(script,
-            "#!/bin/sh\n"
-            "if [ \"$OMPI_COMM_WORLD_RANK\" = 1 ]; then (sleep 2; kill -KILL $$) & fi\n"
-            "exec " + testing::CremaBinary() + " \"$@\"\n");
-  std::filesystem::permissions(script, std::filesystem::perms::owner_all);
-  testing::CommandResult r;
-  r.status = testing::RunCommand("timeout 120 " + testing::MpirunPrefix(2) + script +
-                                     " train -solver " + dir.file("s.prototxt") +
-                                     " -sync_timeout 10",
-                                 &r.output);
+  double seconds = 0;
+  const testing::CommandResult r = TrainWhileRank1Gets(dir, "KILL", 10, &seconds);
   EXPECT_NE(r.status, 0) << r.output;
   EXPECT_NE(r.status, 124) << "the job hung until the outer timeout:\n" << r.output;
   EXPECT_CONTAINS(r.output, "rank 1");

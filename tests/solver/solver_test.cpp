@@ -12,6 +12,7 @@
 #include "crema/io/proto_io.h"
 #include "crema/solver/lr_policy.h"
 #include "crema/solver/metrics_file.h"
+#include "solver_helpers.h"
 #include "test_helpers.h"
 
 namespace crema {
@@ -19,32 +20,12 @@ namespace {
 
 using testing::TempDir;
 
-// A net small enough to check by hand: Input -> InnerProduct -> SoftmaxWithLoss, with a
-// doubled learning rate and no decay on the bias, like Caffe's examples.
-const char kNet[] = R"(
-  name: "tiny"
-  layer { name: "data" type: "Input" top: "data" top: "label"
-          input_param { shape { dim: 4 dim: 3 } shape { dim: 4 } } }
-  layer { name: "ip" type: "InnerProduct" bottom: "data" top: "ip"
-          param { lr_mult: 1 decay_mult: 1 } param { lr_mult: 2 decay_mult: 0 }
-          inner_product_param { num_output: 5
-            weight_filler { type: "gaussian" std: 0.5 }
-            bias_filler { type: "uniform" min: -0.5 max: 0.5 } } }
-  layer { name: "loss" type: "SoftmaxWithLoss" bottom: "ip" bottom: "label" top: "loss" }
-)";
-
+// Input -> InnerProduct -> SoftmaxWithLoss (testing::kTinySolverNet), SGD with momentum.
 caffe::SolverParameter MakeSolverParam(const std::string& extra, const std::string& prefix) {
-  caffe::SolverParameter param, overrides;
-  EXPECT_TRUE(google::protobuf::TextFormat::ParseFromString(
+  return testing::TinySolverParamFrom(
       "base_lr: 0.1 lr_policy: 'inv' gamma: 0.01 power: 0.75 momentum: 0.9 "
       "weight_decay: 0.01 max_iter: 6 random_seed: 1701 display: 0 snapshot_after_train: false",
-      &param));
-  // Fields in `extra` replace the defaults above.
-  EXPECT_TRUE(google::protobuf::TextFormat::ParseFromString(extra, &overrides)) << extra;
-  param.MergeFrom(overrides);
-  EXPECT_TRUE(google::protobuf::TextFormat::ParseFromString(kNet, param.mutable_net_param()));
-  param.set_snapshot_prefix(prefix);
-  return param;
+      extra, prefix);
 }
 
 void FillInputs(Net* net) {
@@ -54,11 +35,6 @@ void FillInputs(Net* net) {
   for (int i = 0; i < label->count(); ++i) label->mutable_cpu_data()[i] = static_cast<float>(i % 5);
 }
 
-std::vector<std::vector<float>> Params(Net* net) {
-  std::vector<std::vector<float>> values;
-  for (const Blob* p : net->learnable_params()) values.emplace_back(p->cpu_data(), p->cpu_data() + p->count());
-  return values;
-}
 
 // Caffe's SGD rule, written out: g += decay·w (L2) or decay·sign(w) (L1);
 // v = momentum·v + rate·lr_mult·g; w -= v.
@@ -91,7 +67,7 @@ std::vector<std::vector<float>> ReferenceSgd(const caffe::SolverParameter& param
       }
     }
   }
-  return Params(net);
+  return testing::ParamValues(net);
 }
 
 void ExpectParamsNear(const std::vector<std::vector<float>>& a,
@@ -110,10 +86,10 @@ TEST(SgdSolverTest, MatchesTheUpdateRuleWithMomentumDecayAndMultipliers) {
   const auto param = MakeSolverParam("", dir.file("s"));
   auto solver = CreateSolver(param);
   FillInputs(solver->net());
-  const auto before = Params(solver->net());
+  const auto before = testing::ParamValues(solver->net());
   solver->Step(5);
   EXPECT_EQ(solver->iter(), 5);
-  const auto after = Params(solver->net());
+  const auto after = testing::ParamValues(solver->net());
   EXPECT_NE(before, after);
   ExpectParamsNear(after, ReferenceSgd(param, 5), 1e-6f);
 }
@@ -124,7 +100,7 @@ TEST(SgdSolverTest, L1Regularization) {
   auto solver = CreateSolver(param);
   FillInputs(solver->net());
   solver->Step(3);
-  ExpectParamsNear(Params(solver->net()), ReferenceSgd(param, 3), 1e-6f);
+  ExpectParamsNear(testing::ParamValues(solver->net()), ReferenceSgd(param, 3), 1e-6f);
 }
 
 TEST(SgdSolverTest, ClipGradientsBoundsTheGlobalNorm) {
@@ -134,9 +110,9 @@ TEST(SgdSolverTest, ClipGradientsBoundsTheGlobalNorm) {
       dir.file("s"));
   auto solver = CreateSolver(param);
   FillInputs(solver->net());
-  const auto before = Params(solver->net());
+  const auto before = testing::ParamValues(solver->net());
   solver->Step(1);
-  const auto after = Params(solver->net());
+  const auto after = testing::ParamValues(solver->net());
   // With lr 1, lr_mult 1 (weights) and 2 (bias) and no momentum, the step is the clipped
   // gradient scaled by lr_mult; undo the multiplier to recover the clipped norm.
   double sumsq = 0;
@@ -159,7 +135,7 @@ TEST(SgdSolverTest, IterSizeAveragesAccumulatedGradients) {
   FillInputs(twice->net());
   once->Step(2);
   twice->Step(2);
-  ExpectParamsNear(Params(once->net()), Params(twice->net()), 1e-6f);
+  ExpectParamsNear(testing::ParamValues(once->net()), testing::ParamValues(twice->net()), 1e-6f);
 }
 
 TEST(SgdSolverTest, SnapshotRestoreAndContinueEqualsUninterruptedRun) {
@@ -183,8 +159,8 @@ TEST(SgdSolverTest, SnapshotRestoreAndContinueEqualsUninterruptedRun) {
   EXPECT_EQ(resumed->iter(), 3);
   EXPECT_EQ(resumed->current_step(), first->current_step());
   resumed->Step(3);
-  const auto a = Params(straight->net());
-  const auto b = Params(resumed->net());
+  const auto a = testing::ParamValues(straight->net());
+  const auto b = testing::ParamValues(resumed->net());
   ASSERT_EQ(a.size(), b.size());
   for (size_t i = 0; i < a.size(); ++i) {
     EXPECT_EQ(0, std::memcmp(a[i].data(), b[i].data(), a[i].size() * sizeof(float)))
@@ -223,7 +199,7 @@ TEST(SgdSolverTest, RestoreFindsTheModelBesideAMovedState) {
   }
   auto resumed = CreateSolver(param);
   resumed->Restore(moved.file("m_iter_1.solverstate"));
-  ExpectParamsNear(Params(resumed->net()), Params(solver->net()), 0.f);
+  ExpectParamsNear(testing::ParamValues(resumed->net()), testing::ParamValues(solver->net()), 0.f);
 }
 
 TEST(SgdSolverTest, RestoreRejectsHistoryOfAnotherNet) {

@@ -23,19 +23,25 @@ const char kTinySolverNet[] = R"(
   layer { name: "loss" type: "SoftmaxWithLoss" bottom: "ip" bottom: "label" top: "loss" }
 )";
 
-caffe::SolverParameter TinySolverParam(const std::string& type, const std::string& extra,
-                                       const std::string& snapshot_prefix) {
+caffe::SolverParameter TinySolverParamFrom(const std::string& defaults, const std::string& extra,
+                                           const std::string& snapshot_prefix) {
   caffe::SolverParameter param, overrides;
-  EXPECT_TRUE(google::protobuf::TextFormat::ParseFromString(
-      "base_lr: 0.1 lr_policy: 'inv' gamma: 0.01 power: 0.75 weight_decay: 0.05 max_iter: 6 "
-      "random_seed: 1701 display: 0 snapshot_after_train: false",
-      &param));
+  EXPECT_TRUE(google::protobuf::TextFormat::ParseFromString(defaults, &param)) << defaults;
   EXPECT_TRUE(google::protobuf::TextFormat::ParseFromString(extra, &overrides)) << extra;
   param.MergeFrom(overrides);
-  param.set_type(type);
   EXPECT_TRUE(google::protobuf::TextFormat::ParseFromString(kTinySolverNet,
                                                             param.mutable_net_param()));
   param.set_snapshot_prefix(snapshot_prefix);
+  return param;
+}
+
+caffe::SolverParameter TinySolverParam(const std::string& type, const std::string& extra,
+                                       const std::string& snapshot_prefix) {
+  caffe::SolverParameter param = TinySolverParamFrom(
+      "base_lr: 0.1 lr_policy: 'inv' gamma: 0.01 power: 0.75 weight_decay: 0.05 max_iter: 6 "
+      "random_seed: 1701 display: 0 snapshot_after_train: false",
+      extra, snapshot_prefix);
+  param.set_type(type);
   return param;
 }
 
@@ -138,6 +144,24 @@ std::vector<std::vector<float>> RunReference(const caffe::SolverParameter& param
     }
   }
   return ParamValues(net);
+}
+
+std::vector<std::vector<float>> ExpectTrainingMatchesReference(
+    const caffe::SolverParameter& param, int iters, int slots, const ElementRule& rule,
+    double tolerance, double decay_margin) {
+  auto solver = CreateSolver(param);
+  EXPECT_EQ(solver->type(), param.type());
+  FillTinyInputs(solver->net());
+  solver->Step(iters);
+  const auto actual = ParamValues(solver->net());
+  ExpectAllNear(actual, RunReference(param, iters, slots, rule), tolerance);
+  Multipliers flat_lr, decayed_bias;
+  flat_lr.lr = {1, 1};
+  decayed_bias.decay = {1, 1};
+  EXPECT_GT(MaxDifference(actual, RunReference(param, iters, slots, rule, flat_lr)), 1e-4);
+  EXPECT_GT(MaxDifference(actual, RunReference(param, iters, slots, rule, decayed_bias)),
+            decay_margin);
+  return actual;
 }
 
 void ExpectResumeEqualsUninterrupted(caffe::SolverParameter param, const std::string& dir,

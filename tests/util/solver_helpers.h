@@ -33,6 +33,10 @@ struct Multipliers {
 // (solver prototxt text) adds or replaces fields.
 caffe::SolverParameter TinySolverParam(const std::string& type, const std::string& extra,
                                        const std::string& snapshot_prefix);
+// A solver over kTinySolverNet from `defaults` and then `extra` (both solver prototxt text;
+// extra's fields replace the defaults'), writing snapshots to `snapshot_prefix`.
+caffe::SolverParameter TinySolverParamFrom(const std::string& defaults, const std::string& extra,
+                                           const std::string& snapshot_prefix);
 
 // Deterministic inputs for the Input layer's blobs (kept across iterations: Input does not
 // overwrite them).
@@ -64,6 +68,15 @@ using ElementRule = std::function<double(double g, double local_rate, int iter, 
 std::vector<std::vector<float>> RunReference(const caffe::SolverParameter& param, int iters,
                                              int slots, const ElementRule& rule,
                                              const Multipliers& mult = Multipliers());
+
+// Trains `param`'s solver (expecting its type() to be param.type()) for `iters` iterations
+// on FillTinyInputs and expects its parameters to equal RunReference(param, iters, slots,
+// rule) within `tolerance`; and, so the comparison can fail, that references ignoring
+// lr_mult (differing by more than 1e-4) or decay_mult (by more than `decay_margin`) do not
+// match. Returns the parameters.
+std::vector<std::vector<float>> ExpectTrainingMatchesReference(
+    const caffe::SolverParameter& param, int iters, int slots, const ElementRule& rule,
+    double tolerance, double decay_margin = 1e-5);
 
 // Trains `param` `total` iterations straight, and `first` iterations, Snapshot, a fresh
 // solver, Restore, `total` − `first` more; expects the two runs' weights and histories to be
