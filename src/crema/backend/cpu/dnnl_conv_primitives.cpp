@@ -21,6 +21,12 @@ constexpr int kInputSlot = 0;       // src or its gradient, in the primitive's l
 constexpr int kOutputSlot = 1;      // dst or its gradient
 constexpr int kScratchpadSlot = 2;  // oneDNN's scratchpad
 
+// A primitive's scratchpad: a memory without a buffer of its own, and its size.
+struct Scratchpad {
+  memory buffer;
+  size_t bytes = 0;
+};
+
 // The layout a Convolution's primitives see activations (src, dst and their gradients) in.
 // oneDNN's own choice (`any`) is a blocked layout that pads channels to a multiple of 16.
 // When that padding would inflate the work by more than half, the unpadded channels-last
@@ -92,15 +98,16 @@ struct DnnlConvPrimitives::Primitives {
   int weight_count = 0, bias_count = 0;  // floats in the weight and bias blobs
 
   // The primitives' scratchpads: the thread's scratch slot, attached before each run.
-  memory forward_scratchpad, backward_data_scratchpad, backward_weights_scratchpad;
+  Scratchpad forward_scratchpad, backward_data_scratchpad, backward_weights_scratchpad;
 };
 
 namespace {
 
 // Points a primitive's scratchpad at the thread's scratch slot, then runs the primitive.
 void ExecuteWithScratchpad(const dnnl::primitive& primitive,
-                           const std::vector<dnnl_exec_arg_t>& args, memory& scratchpad) {
-  scratchpad.set_data_handle(ThreadScratch(kScratchpadSlot, scratchpad.get_desc().get_size()));
+                           const std::vector<dnnl_exec_arg_t>& args,
+                           Scratchpad& scratchpad) {
+  scratchpad.buffer.set_data_handle(ThreadScratch(kScratchpadSlot, scratchpad.bytes));
   ExecutePrimitive(primitive, args);
 }
 
@@ -217,17 +224,18 @@ void DnnlConvPrimitives::Build(const Problem& pr) {
   p->weight_count = static_cast<int>(weights_plain.get_size() / sizeof(float));
   p->bias_count = pr.num_output;
 
-  p->forward_scratchpad = memory(pd.forward.scratchpad_desc(), engine, DNNL_MEMORY_NONE);
-  p->backward_data_scratchpad =
-      memory(pd.backward_data.scratchpad_desc(), engine, DNNL_MEMORY_NONE);
-  p->backward_weights_scratchpad =
-      memory(pd.backward_weights.scratchpad_desc(), engine, DNNL_MEMORY_NONE);
+  const auto scratchpad = [&engine](const memory::desc& desc) {
+    return Scratchpad{memory(desc, engine, DNNL_MEMORY_NONE), desc.get_size()};
+  };
+  p->forward_scratchpad = scratchpad(pd.forward.scratchpad_desc());
+  p->backward_data_scratchpad = scratchpad(pd.backward_data.scratchpad_desc());
+  p->backward_weights_scratchpad = scratchpad(pd.backward_weights.scratchpad_desc());
 
   p->forward = dnnl::primitive(pd.forward);
   p->forward_args = {{DNNL_ARG_SRC, p->src.primitive_memory()},
                      {DNNL_ARG_WEIGHTS, p->weights.primitive_memory()},
                      {DNNL_ARG_DST, p->dst.primitive_memory()},
-                     {DNNL_ARG_SCRATCHPAD, p->forward_scratchpad.get()}};
+                     {DNNL_ARG_SCRATCHPAD, p->forward_scratchpad.buffer.get()}};
   if (pr.bias_term) p->forward_args.push_back({DNNL_ARG_BIAS, p->bias.primitive_memory()});
 
   p->shared_diff_dst =
@@ -238,13 +246,13 @@ void DnnlConvPrimitives::Build(const Problem& pr) {
                                                    : p->bd_diff_dst.primitive_memory()},
                            {DNNL_ARG_WEIGHTS, p->bd_weights.primitive_memory()},
                            {DNNL_ARG_DIFF_SRC, p->bd_diff_src.primitive_memory()},
-                           {DNNL_ARG_SCRATCHPAD, p->backward_data_scratchpad.get()}};
+                           {DNNL_ARG_SCRATCHPAD, p->backward_data_scratchpad.buffer.get()}};
 
   p->backward_weights = dnnl::primitive(pd.backward_weights);
   p->backward_weights_args = {{DNNL_ARG_SRC, p->bw_src.primitive_memory()},
                               {DNNL_ARG_DIFF_DST, p->bw_diff_dst.primitive_memory()},
                               {DNNL_ARG_DIFF_WEIGHTS, p->bw_diff_weights.primitive_memory()},
-                              {DNNL_ARG_SCRATCHPAD, p->backward_weights_scratchpad.get()}};
+                              {DNNL_ARG_SCRATCHPAD, p->backward_weights_scratchpad.buffer.get()}};
   if (pr.bias_term) {
     p->backward_weights_args.push_back(
         {DNNL_ARG_DIFF_BIAS, p->bw_diff_bias.primitive_memory()});
