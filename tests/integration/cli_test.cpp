@@ -168,6 +168,11 @@ TEST_F(CliTrainTest, SighupSnapshotsAndSigintStops) {
           "kill -HUP $pid; "
           "for i in $(seq 100); do grep -q 'Snapshotting solver state' " + dir_.file("long.log") +
           " && break; sleep 0.1; done; "
+          // SIGINT once training has moved past the snapshot's iteration, so that the stop
+          // writes a snapshot of its own.
+          "n=$(grep -c 'lr = ' " + dir_.file("long.log") + "); "
+          "for i in $(seq 100); do [ $(grep -c 'lr = ' " + dir_.file("long.log") +
+          ") -gt $n ] && break; sleep 0.05; done; "
           "kill -INT $pid; wait $pid",
       &output);
   const std::string log = ReadFileToString(dir_.file("long.log"));
