@@ -109,6 +109,7 @@ int main(int argc, char** argv) {
     } else {
       net_param.mutable_state()->set_phase(caffe::TEST);
       test_net = std::make_unique<crema::Net>(net_param);
+      test_net->PlanMemory({.training = false, .keep = {}});
       net = test_net.get();
       SetUnitStatistics(net);
     }

@@ -33,6 +33,7 @@ int Time(const Args& args) {
   caffe::NetParameter param = ReadNetForPhase(FLAGS_model, phase);
   ReplaceMissingDataWithInputs(&param);
   Net net(param);
+  net.PlanMemory({.training = true, .keep = {}});  // as training runs it
   const auto& layers = net.layers();
   const auto& bottoms = net.bottom_vecs();
   const auto& tops = net.top_vecs();

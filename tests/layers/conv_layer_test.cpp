@@ -489,20 +489,21 @@ TEST(ConvolutionLayerTest, ParameterGradientsAccumulate) {
   }
 }
 
-TEST(ConvolutionLayerTest, EngineIsChosenAtCreation) {
+// Every `engine` gets the fast implementation on the CPU (as in Caffe, where the field only
+// matters on the GPU); the registry's reference implementation is the im2col one.
+TEST(ConvolutionLayerTest, ImplementationIsChosenAtCreation) {
   const LayerRegistry& registry = LayerRegistry::Global();
   const ConvCase k{1, 2, 5, 5, 3, 1, 3, 3, 0, 0, 1, 1, 1, 1, true};
-  auto with_engine = [&](const char* engine) {
-    return registry.Create(ConvParam(k, std::string("engine: ") + engine));
-  };
-  auto caffe_engine = with_engine("CAFFE");
-  auto default_engine = with_engine("DEFAULT");
-  auto cudnn_engine = with_engine("CUDNN");
-  EXPECT_EQ(dynamic_cast<DnnlConvolutionLayer*>(caffe_engine.get()), nullptr);
-  EXPECT_NE(dynamic_cast<ConvolutionLayer*>(caffe_engine.get()), nullptr);
-  EXPECT_NE(dynamic_cast<DnnlConvolutionLayer*>(default_engine.get()), nullptr);
-  EXPECT_NE(dynamic_cast<DnnlConvolutionLayer*>(cudnn_engine.get()), nullptr);
-  EXPECT_EQ(std::string(default_engine->type()), "Convolution");
+  for (const char* engine : {"DEFAULT", "CAFFE", "CUDNN"}) {
+    SCOPED_TRACE(engine);
+    const caffe::LayerParameter param = ConvParam(k, std::string("engine: ") + engine);
+    auto fast = registry.Create(param);
+    EXPECT_NE(dynamic_cast<DnnlConvolutionLayer*>(fast.get()), nullptr);
+    auto reference = registry.Create(param, LayerImplementation::kReference);
+    EXPECT_EQ(dynamic_cast<DnnlConvolutionLayer*>(reference.get()), nullptr);
+    EXPECT_NE(dynamic_cast<ConvolutionLayer*>(reference.get()), nullptr);
+    EXPECT_EQ(std::string(fast->type()), "Convolution");
+  }
 }
 
 // SetUp must fail with `code`, in a message that names the layer and contains `needle`.

@@ -431,17 +431,20 @@ TEST(DeconvolutionLayerTest, InputShapeChangesAreChecked) {
   }
 }
 
-TEST(DeconvolutionLayerTest, EngineIsChosenAtCreation) {
+// Every `engine` gets the fast implementation on the CPU (as in Caffe, where the field only
+// matters on the GPU); the registry's reference implementation is the plain one.
+TEST(DeconvolutionLayerTest, ImplementationIsChosenAtCreation) {
   const DeconvCase k{1, 2, 3, 3, 2, 1, 3, 3, 0, 0, 1, 1, 1, 1, true};
   const LayerRegistry& registry = LayerRegistry::Global();
-  auto caffe_engine = registry.Create(DeconvParam(k, "engine: CAFFE"));
-  auto default_engine = registry.Create(DeconvParam(k));
-  auto cudnn_engine = registry.Create(DeconvParam(k, "engine: CUDNN"));
-  EXPECT_NE(dynamic_cast<DeconvolutionLayer*>(caffe_engine.get()), nullptr);
-  EXPECT_EQ(dynamic_cast<DnnlDeconvolutionLayer*>(caffe_engine.get()), nullptr);
-  EXPECT_NE(dynamic_cast<DnnlDeconvolutionLayer*>(default_engine.get()), nullptr);
-  EXPECT_NE(dynamic_cast<DnnlDeconvolutionLayer*>(cudnn_engine.get()), nullptr);
-  EXPECT_EQ(std::string(default_engine->type()), "Deconvolution");
+  for (const char* engine : {"", "engine: CAFFE", "engine: CUDNN"}) {
+    SCOPED_TRACE(engine);
+    auto fast = registry.Create(DeconvParam(k, engine));
+    EXPECT_NE(dynamic_cast<DnnlDeconvolutionLayer*>(fast.get()), nullptr);
+    auto reference = registry.Create(DeconvParam(k, engine), LayerImplementation::kReference);
+    EXPECT_NE(dynamic_cast<DeconvolutionLayer*>(reference.get()), nullptr);
+    EXPECT_EQ(dynamic_cast<DnnlDeconvolutionLayer*>(reference.get()), nullptr);
+    EXPECT_EQ(std::string(fast->type()), "Deconvolution");
+  }
 }
 
 }  // namespace

@@ -99,15 +99,23 @@ void Blob::ShareData(const Blob& other) {
   capacity_ = std::min(capacity_, other.capacity_);
 }
 
-void Blob::SetDiffMemory(std::shared_ptr<SyncedMemory> memory) {
+void Blob::SetDiffMemory(std::shared_ptr<SyncedMemory> memory, bool keep_values) {
   CREMA_REQUIRE(memory->size() >= sizeof(float) * static_cast<size_t>(count_),
                 "diff memory of ", memory->size(), " bytes cannot hold a blob of shape ",
                 shape_string());
-  if (count_ > 0) {
+  if (keep_values && count_ > 0) {
     std::memcpy(memory->mutable_host_data(), cpu_diff(), sizeof(float) * static_cast<size_t>(count_));
   }
   diff_ = std::move(memory);
   capacity_ = std::min(capacity_, diff_->size() / sizeof(float));
+}
+
+void Blob::SetDataMemory(std::shared_ptr<SyncedMemory> memory) {
+  CREMA_REQUIRE(memory->size() >= sizeof(float) * static_cast<size_t>(count_),
+                "data memory of ", memory->size(), " bytes cannot hold a blob of shape ",
+                shape_string());
+  data_ = std::move(memory);
+  capacity_ = std::min(capacity_, data_->size() / sizeof(float));
 }
 
 void Blob::ShareDiff(const Blob& other) {

@@ -69,9 +69,16 @@ class Blob {
   float* mutable_cpu_diff();
 
   // Makes the diff live in `memory` (for instance a slice of a gradient-communication
-  // buffer); its current values are kept. Throws InvalidArgument when `memory` is smaller than
-  // count() floats.
-  void SetDiffMemory(std::shared_ptr<SyncedMemory> memory);
+  // buffer); its current values are copied there when `keep_values`. Throws InvalidArgument
+  // when `memory` is smaller than count() floats.
+  void SetDiffMemory(std::shared_ptr<SyncedMemory> memory, bool keep_values = true);
+  // Makes the values live in `memory` (a net's memory plan); the current values are not
+  // kept. Throws InvalidArgument when `memory` is smaller than count() floats.
+  void SetDataMemory(std::shared_ptr<SyncedMemory> memory);
+  // The buffers of the values and of the diff (null before the first Reshape to a non-empty
+  // shape). Blobs sharing a buffer (ShareData, ShareDiff) return the same object.
+  const std::shared_ptr<SyncedMemory>& data_memory() const { return data_; }
+  const std::shared_ptr<SyncedMemory>& diff_memory() const { return diff_; }
 
   // Makes this blob use `other`'s data (diff) buffer. REQUIRES: equal counts.
   void ShareData(const Blob& other);

@@ -50,6 +50,8 @@ class BaseConvolutionLayer : public Layer {
   // Shapes the tops (ReshapeTops) and sizes the column buffer of the reference computation.
   void Reshape(const BlobVec& bottom, const BlobVec& top) override;
 
+  // Backward reads the input (for the weight gradient), never the output.
+  bool BackwardReadsTopData(int) const override { return false; }
   int MinBottomBlobs() const override { return 1; }
   int MinTopBlobs() const override { return 1; }
   bool EqualNumBottomTopBlobs() const override { return true; }

@@ -82,7 +82,7 @@ void BatchNormLayer::Reshape(const BlobVec& bottom, const BlobVec& top) {
   top[0]->ReshapeLike(input);
   mean_.resize(static_cast<size_t>(channels_));
   inv_std_.resize(static_cast<size_t>(channels_));
-  if (!use_global_stats_) x_norm_.resize(static_cast<size_t>(input.count()));
+  if (!use_global_stats_) x_norm_.ReshapeLike(input);
 }
 
 void BatchNormLayer::ForwardCpu(const BlobVec& bottom, const BlobVec& top) {
@@ -123,7 +123,7 @@ void BatchNormLayer::ForwardCpu(const BlobVec& bottom, const BlobVec& top) {
   const float maf = moving_average_fraction_;
   float* mean_sum = blobs_[0]->mutable_cpu_data();
   float* var_sum = blobs_[1]->mutable_cpu_data();
-  float* x_norm = x_norm_.data();
+  float* x_norm = x_norm_.mutable_cpu_data();
   // One channel per iteration: its statistics, the running sums, then its outputs, so the
   // channel's values are still in cache for the second and third pass.
 #pragma omp parallel for if (count >= kParallelMin) schedule(static)
@@ -179,7 +179,7 @@ void BatchNormLayer::BackwardCpu(const BlobVec& top, const std::vector<bool>& pr
 
   const int m = num_ * spatial_;
   const double inv_m = m > 0 ? 1.0 / m : 0.0;
-  const float* x_norm = x_norm_.data();
+  const float* x_norm = x_norm_.cpu_data();
 #pragma omp parallel for if (count >= kParallelMin) schedule(static)
   for (int c = 0; c < channels_; ++c) {
     double sum_dy = 0, sum_dy_y = 0;

@@ -31,7 +31,7 @@
 // [0.999]; eps [1e-5], ≥ 0.
 //
 // May run in place (top = bottom): the layer keeps its own copy of ŷ for Backward, so a later
-// in-place layer that overwrites the top does not disturb it.
+// in-place layer that overwrites the top does not disturb it; that copy is KeptTopCopy.
 //
 // Errors: LayerSetUp and Reshape throw InvalidArgument naming the layer for a negative eps, a
 // param spec with a non-zero lr_mult or more than 3 param specs, a 0-axis bottom, or a bottom
@@ -53,12 +53,21 @@ class BatchNormLayer : public Layer {
   void Reshape(const BlobVec& bottom, const BlobVec& top) override;
 
   const char* type() const override { return "BatchNorm"; }
+  // Backward reads its kept ŷ and per-channel factors.
+  bool BackwardReadsBottomData(int) const override { return false; }
+  bool BackwardReadsTopData(int) const override { return false; }
   int ExactNumBottomBlobs() const override { return 1; }
   int ExactNumTopBlobs() const override { return 1; }
 
   // Whether the layer normalises with the stored statistics (set up from the phase and
   // use_global_stats).
   bool use_global_stats() const { return use_global_stats_; }
+
+  // In batch-statistics mode the layer keeps its output ŷ for Backward, and lends it to a
+  // following in-place layer that would copy it again (a Scale).
+  const Blob* KeptTopCopy(int top_index) const override {
+    return top_index == 0 && !use_global_stats_ ? &x_norm_ : nullptr;
+  }
 
  protected:
   void LayerSetUp(const BlobVec& bottom, const BlobVec& top) override;
@@ -80,7 +89,7 @@ class BatchNormLayer : public Layer {
   std::vector<float> mean_;
   std::vector<float> inv_std_;
   // The normalised output of the last Forward (batch-statistics mode only).
-  std::vector<float> x_norm_;
+  Blob x_norm_;
 };
 
 }  // namespace crema

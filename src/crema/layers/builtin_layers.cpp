@@ -63,7 +63,6 @@
 namespace crema {
 
 void RegisterBuiltinLayers(LayerRegistry* registry) {
-  (void)registry;
   registry->Add("AbsVal", &CreateLayerOf<AbsValLayer>);
   registry->Add("Accuracy", &CreateLayerOf<AccuracyLayer>);
   registry->Add("ArgMax", &CreateLayerOf<ArgMaxLayer>);
@@ -74,10 +73,12 @@ void RegisterBuiltinLayers(LayerRegistry* registry) {
   registry->Add("Clip", &CreateLayerOf<ClipLayer>);
   registry->Add("Concat", &CreateLayerOf<ConcatLayer>);
   registry->Add("ContrastiveLoss", &CreateLayerOf<ContrastiveLossLayer>);
-  registry->Add("Convolution", &CreateConvolutionLayer);
+  registry->Add("Convolution", &CreateLayerOf<DnnlConvolutionLayer>,
+                &CreateLayerOf<ConvolutionLayer>);
   registry->Add("Crop", &CreateLayerOf<CropLayer>);
   registry->Add("Data", &CreateLayerOf<DataLayer>);
-  registry->Add("Deconvolution", &CreateDeconvolutionLayer);
+  registry->Add("Deconvolution", &CreateLayerOf<DnnlDeconvolutionLayer>,
+                &CreateLayerOf<DeconvolutionLayer>);
   registry->Add("Dropout", &CreateLayerOf<DropoutLayer>);
   registry->Add("DummyData", &CreateLayerOf<DummyDataLayer>);
   registry->Add("Eltwise", &CreateLayerOf<EltwiseLayer>);

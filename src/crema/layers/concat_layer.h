@@ -24,6 +24,9 @@ class ConcatLayer : public Layer {
  public:
   using Layer::Layer;
   const char* type() const override { return "Concat"; }
+  // Backward moves gradients only.
+  bool BackwardReadsBottomData(int) const override { return false; }
+  bool BackwardReadsTopData(int) const override { return false; }
   int MinBottomBlobs() const override { return 1; }
   int ExactNumTopBlobs() const override { return 1; }
   void Reshape(const BlobVec& bottom, const BlobVec& top) override;

@@ -23,6 +23,9 @@ class DropoutLayer : public NeuronLayer {
  public:
   using NeuronLayer::NeuronLayer;
   const char* type() const override { return "Dropout"; }
+  // Backward reads its own mask.
+  bool BackwardReadsBottomData(int) const override { return false; }
+  bool BackwardReadsTopData(int) const override { return false; }
   void Reshape(const BlobVec& bottom, const BlobVec& top) override;
 
  protected:

@@ -92,6 +92,13 @@ void EltwiseLayer::ForwardCpu(const BlobVec& bottom, const BlobVec& top) {
   }
 }
 
+bool EltwiseLayer::BackwardReadsBottomData(int) const {
+  return op_ == caffe::EltwiseParameter::PROD;
+}
+bool EltwiseLayer::BackwardReadsTopData(int) const {
+  return op_ == caffe::EltwiseParameter::PROD;
+}
+
 void EltwiseLayer::BackwardCpu(const BlobVec& top, const std::vector<bool>& propagate_down,
                                const BlobVec& bottom) {
   const int count = top[0]->count();

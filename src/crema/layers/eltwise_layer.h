@@ -26,6 +26,9 @@ class EltwiseLayer : public Layer {
  public:
   using Layer::Layer;
   const char* type() const override { return "Eltwise"; }
+  // Only the product's gradient reads values (MAX keeps the winners' indices).
+  bool BackwardReadsBottomData(int) const override;
+  bool BackwardReadsTopData(int) const override;
   int MinBottomBlobs() const override { return 2; }
   int ExactNumTopBlobs() const override { return 1; }
   void Reshape(const BlobVec& bottom, const BlobVec& top) override;

@@ -31,6 +31,7 @@ class InnerProductLayer : public Layer {
   void Reshape(const BlobVec& bottom, const BlobVec& top) override;
 
   const char* type() const override { return "InnerProduct"; }
+  bool BackwardReadsTopData(int) const override { return false; }
   int ExactNumBottomBlobs() const override { return 1; }
   int ExactNumTopBlobs() const override { return 1; }
 

@@ -74,6 +74,26 @@ class Layer {
   // False for inputs whose gradient is meaningless (labels): force_backward skips them.
   virtual bool AllowForceBackward(int /*bottom_index*/) const { return true; }
 
+  // ---- What Backward reads, for the Net's memory plan ----
+  // Whether Backward reads the values of bottom `bottom_index` (top `top_index`), as Forward
+  // saw (left) them. A blob no Backward reads can lend its memory to other blobs once the
+  // last Forward reading it has run. The default, true, is always safe; a layer answers false
+  // only when its Backward never reads those values, in any configuration it accepts.
+  virtual bool BackwardReadsBottomData(int /*bottom_index*/) const { return true; }
+  virtual bool BackwardReadsTopData(int /*top_index*/) const { return true; }
+
+  // ---- Copies kept for Backward, shared between in-place neighbours ----
+  // A layer that keeps a copy of its top `top_index` as Forward wrote it, unchanged until its
+  // own Backward has run, returns that copy (BatchNorm keeps its normalised output); null for
+  // the others. The copy's shape follows the top's.
+  virtual const Blob* KeptTopCopy(int /*top_index*/) const { return nullptr; }
+  // Offers a layer that would keep its own copy of bottom `bottom_index` (to run in place) a
+  // copy someone else keeps: `copy` holds the bottom's values as this layer's Forward reads
+  // them and keeps them until after this layer's Backward. The Net offers an earlier layer's
+  // KeptTopCopy when nothing writes the blob in between; a layer that accepts (Scale) stops
+  // making its own copy. REQUIRES: called before the first Forward.
+  virtual void UseKeptBottomCopy(int /*bottom_index*/, const Blob* /*copy*/) {}
+
   std::vector<std::shared_ptr<Blob>>& blobs() { return blobs_; }
   const std::vector<std::shared_ptr<Blob>>& blobs() const { return blobs_; }
   const caffe::LayerParameter& layer_param() const { return layer_param_; }
@@ -124,8 +144,10 @@ class Layer {
   // The list is empty before the first Forward with ids kept, and for every other layer.
   virtual const std::vector<std::string>& batch_ids() const;
 
-  // Whether Backward should be called for this layer even if no bottom needs it (layers
-  // with learnable parameters, loss layers). Set by the Net.
+  // Whether Backward will be called for this layer (layers with learnable parameters, loss
+  // layers, and those a gradient flows through). Set by the Net before the first Forward;
+  // true for a layer used on its own. When false, Forward may skip keeping what only
+  // Backward reads (Scale's copy of its input).
   bool need_backward() const { return need_backward_; }
   void set_need_backward(bool value) { need_backward_ = value; }
 
@@ -158,7 +180,7 @@ class Layer {
   // Stores each top's loss weight in its diff so Forward can weight the loss by a dot product.
   void SetLossWeights(const BlobVec& top);
 
-  bool need_backward_ = false;
+  bool need_backward_ = true;
 };
 
 // Base of layers that compute a loss: top[0] defaults to loss_weight 1 and is a scalar;

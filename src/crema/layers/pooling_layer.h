@@ -57,6 +57,9 @@ class PoolingLayer : public Layer {
   void Reshape(const BlobVec& bottom, const BlobVec& top) override;
 
   const char* type() const override { return "Pooling"; }
+  // MAX reads the winners' indices (its own, or the mask top), AVE nothing.
+  bool BackwardReadsBottomData(int) const override { return false; }
+  bool BackwardReadsTopData(int top_index) const override { return top_index == 1; }
   int ExactNumBottomBlobs() const override { return 1; }
   int MinTopBlobs() const override { return 1; }
   // MAX may also output its argmax mask.

@@ -11,9 +11,9 @@ LayerRegistry& LayerRegistry::Global() {
   return *registry;
 }
 
-void LayerRegistry::Add(const std::string& type, LayerCreator creator) {
+void LayerRegistry::Add(const std::string& type, LayerCreator creator, LayerCreator reference) {
   CREMA_REQUIRE(creators_.count(type) == 0, "layer type '", type, "' is registered twice");
-  creators_[type] = creator;
+  creators_[type] = Creators{creator, reference};
 }
 
 std::vector<std::string> LayerRegistry::Types() const {
@@ -22,7 +22,8 @@ std::vector<std::string> LayerRegistry::Types() const {
   return types;
 }
 
-std::unique_ptr<Layer> LayerRegistry::Create(const caffe::LayerParameter& param) const {
+std::unique_ptr<Layer> LayerRegistry::Create(const caffe::LayerParameter& param,
+                                             LayerImplementation implementation) const {
   auto it = creators_.find(param.type());
   if (it == creators_.end()) {
     std::string known;
@@ -30,7 +31,11 @@ std::unique_ptr<Layer> LayerRegistry::Create(const caffe::LayerParameter& param)
     throw NotFound(StrCat("layer '", param.name(), "' has unknown type '", param.type(),
                           "' (known types: ", known, ")"));
   }
-  return it->second(param);
+  const Creators& creators = it->second;
+  if (implementation == LayerImplementation::kReference && creators.reference != nullptr) {
+    return creators.reference(param);
+  }
+  return creators.fast(param);
 }
 
 }  // namespace crema

@@ -18,6 +18,7 @@ class ReLULayer : public NeuronLayer {
  public:
   explicit ReLULayer(const caffe::LayerParameter& param);
   const char* type() const override { return "ReLU"; }
+  bool BackwardReadsTopData(int) const override { return false; }
 
  protected:
   void ForwardCpu(const BlobVec& bottom, const BlobVec& top) override;

@@ -90,7 +90,8 @@ void ScaleLayer::Reshape(const BlobVec& bottom, const BlobVec& top) {
   outer_ = input.count(0, axis);
   dim_ = scale.count();
   inner_ = input.count(axis + scale.num_axes());
-  if (bottom[0] != top[0]) top[0]->ReshapeLike(input);
+  in_place_ = bottom[0] == top[0];
+  if (!in_place_) top[0]->ReshapeLike(input);
   if (KeepsInput(bottom, top)) bottom_copy_.ReshapeLike(input);
   scale_row_sums_.Reshape({outer_ * dim_});
   if (bias_term_) bias_row_sums_.Reshape({outer_ * dim_});
@@ -134,7 +135,9 @@ void ScaleLayer::BackwardCpu(const BlobVec& top, const std::vector<bool>& propag
   // Each (n, d) row is reduced over i (contiguous, rows in parallel, one pass for both
   // gradients), then the rows are folded over n; no product array is formed.
   if (want_scale || want_bias) {
-    const float* x = bottom[0] == top[0] ? bottom_copy_.cpu_data() : bottom[0]->cpu_data();
+    const float* x = bottom[0] != top[0]       ? bottom[0]->cpu_data()
+                     : kept_bottom_ != nullptr ? kept_bottom_->cpu_data()
+                                               : bottom_copy_.cpu_data();
     float* scale_sums = scale_row_sums_.mutable_cpu_data();
     float* bias_sums = want_bias ? bias_row_sums_.mutable_cpu_data() : nullptr;
 #pragma omp parallel for if (count >= kParallelMin) schedule(static)

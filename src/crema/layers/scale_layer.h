@@ -24,7 +24,9 @@
 // everywhere; A is then taken as 0.
 //
 // In place, Forward keeps a copy of the bottom (a buffer sized by Reshape) for the scale
-// gradient, unless the scale is a learned blob whose param_propagate_down is off.
+// gradient, unless the scale is a learned blob whose param_propagate_down is off, or the layer
+// was given another layer's copy (UseKeptBottomCopy: BatchNorm's output, in Caffe's
+// BatchNorm → Scale pairs).
 //
 // Errors: LayerSetUp and Reshape throw InvalidArgument naming the layer for an axis out of
 // range, num_axes < −1, a scale reaching past bottom[0]'s last axis, or a scale whose
@@ -42,10 +44,18 @@ class ScaleLayer : public Layer {
  public:
   using Layer::Layer;
   const char* type() const override { return "Scale"; }
+  // In place, Backward reads the kept copy of x, not the blob.
+  bool BackwardReadsBottomData(int bottom_index) const override {
+    return bottom_index == 1 || !in_place_;
+  }
+  bool BackwardReadsTopData(int) const override { return false; }
   int MinBottomBlobs() const override { return 1; }
   int MaxBottomBlobs() const override { return 2; }
   int ExactNumTopBlobs() const override { return 1; }
   void Reshape(const BlobVec& bottom, const BlobVec& top) override;
+  void UseKeptBottomCopy(int bottom_index, const Blob* copy) override {
+    if (bottom_index == 0) kept_bottom_ = copy;
+  }
 
  protected:
   void LayerSetUp(const BlobVec& bottom, const BlobVec& top) override;
@@ -56,9 +66,13 @@ class ScaleLayer : public Layer {
  private:
   // scale_param.axis mapped onto `input`'s axes; throws InvalidArgument when out of range.
   int Axis(const Blob& input) const;
-  // Whether Forward must keep x in place for the scale gradient.
-  bool KeepsInput(const BlobVec& bottom, const BlobVec& top) const {
+  // Whether Backward needs x after an in-place Forward overwrote it (for the scale gradient).
+  bool NeedsInputKept(const BlobVec& bottom, const BlobVec& top) const {
     return bottom[0] == top[0] && (bottom.size() > 1 || param_propagate_down(0));
+  }
+  // Whether Forward must copy x itself.
+  bool KeepsInput(const BlobVec& bottom, const BlobVec& top) const {
+    return NeedsInputKept(bottom, top) && kept_bottom_ == nullptr && need_backward();
   }
 
   bool bias_term_ = false;
@@ -67,6 +81,8 @@ class ScaleLayer : public Layer {
   int dim_ = 0;          // scale count
   int inner_ = 0;        // product of bottom[0]'s axes after the scale's
   Blob bottom_copy_;     // x, kept in place (KeepsInput)
+  const Blob* kept_bottom_ = nullptr;  // x kept by another layer (UseKeptBottomCopy)
+  bool in_place_ = false;              // set by Reshape
   Blob scale_row_sums_;  // outer·dim partial scale gradients
   Blob bias_row_sums_;   // outer·dim partial bias gradients
 };

@@ -30,6 +30,9 @@ class SliceLayer : public Layer {
  public:
   using Layer::Layer;
   const char* type() const override { return "Slice"; }
+  // Backward moves gradients only.
+  bool BackwardReadsBottomData(int) const override { return false; }
+  bool BackwardReadsTopData(int) const override { return false; }
   int ExactNumBottomBlobs() const override { return 1; }
   int MinTopBlobs() const override { return 1; }
   void Reshape(const BlobVec& bottom, const BlobVec& top) override;

@@ -35,6 +35,9 @@ class SoftmaxWithLossLayer : public LossLayer {
  public:
   explicit SoftmaxWithLossLayer(const caffe::LayerParameter& param);
   const char* type() const override { return "SoftmaxWithLoss"; }
+  // Backward reads its own probabilities and the labels.
+  bool BackwardReadsBottomData(int bottom_index) const override { return bottom_index == 1; }
+  bool BackwardReadsTopData(int) const override { return false; }
   int ExactNumTopBlobs() const override { return -1; }
   int MinTopBlobs() const override { return 1; }
   int MaxTopBlobs() const override { return 2; }

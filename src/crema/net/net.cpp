@@ -2,17 +2,20 @@
 
 #include <glog/logging.h>
 
+#include <algorithm>
+#include <climits>
 #include <set>
 
 #include "crema/backend/cpu/blas.h"
 #include "crema/io/proto_io.h"
 #include "crema/layers/registry.h"
+#include "crema/net/memory_plan.h"
 #include "crema/net/net_hdf5.h"
 #include "crema/net/net_rules.h"
 
 namespace crema {
 
-Net::Net(const caffe::NetParameter& in_param) {
+Net::Net(const caffe::NetParameter& in_param, LayerImplementation implementation) {
   const caffe::NetParameter param = InsertSplits(FilterNet(in_param));
   name_ = param.name();
   phase_ = param.state().phase();
@@ -34,7 +37,7 @@ Net::Net(const caffe::NetParameter& in_param) {
                   " bottoms; give none or one per bottom");
     CREMA_REQUIRE(layer_index_.count(layer_param.name()) == 0, "two layers are named '",
                   layer_param.name(), "'; layer names must be unique");
-    layers_.push_back(LayerRegistry::Global().Create(layer_param));
+    layers_.push_back(LayerRegistry::Global().Create(layer_param, implementation));
     Layer* layer = layers_.back().get();
     layer_names_.push_back(layer_param.name());
     layer_index_[layer_param.name()] = layer_id;
@@ -105,7 +108,25 @@ Net::Net(const caffe::NetParameter& in_param) {
     params_[i]->ShareDiff(*params_[param_owners_[i]]);
   }
   for (size_t i = 0; i < layers_.size(); ++i) layers_[i]->set_need_backward(layer_need_backward_[i]);
+  ShareKeptCopies();
   VLOG(1) << "Network initialization done.";
+}
+
+void Net::ShareKeptCopies() {
+  for (size_t i = 0; i < layers_.size(); ++i) {
+    for (size_t k = 0; k < bottom_id_vecs_[i].size(); ++k) {
+      const int blob_id = bottom_id_vecs_[i][k];
+      // The bottom's values are what the last earlier layer writing the blob left there.
+      for (int j = static_cast<int>(i) - 1; j >= 0; --j) {
+        const std::vector<int>& tops = top_id_vecs_[j];
+        auto it = std::find(tops.begin(), tops.end(), blob_id);
+        if (it == tops.end()) continue;
+        const Blob* copy = layers_[j]->KeptTopCopy(static_cast<int>(it - tops.begin()));
+        if (copy != nullptr) layers_[i]->UseKeptBottomCopy(static_cast<int>(k), copy);
+        break;
+      }
+    }
+  }
 }
 
 int Net::AppendBottom(const caffe::LayerParameter& param, int layer_id, int bottom_id,
@@ -298,6 +319,173 @@ void Net::Backward() {
 
 void Net::Reshape() {
   for (size_t i = 0; i < layers_.size(); ++i) layers_[i]->Reshape(bottom_vecs_[i], top_vecs_[i]);
+}
+
+namespace {
+
+// Blobs sharing one buffer form a group, planned as a whole.
+struct BufferGroups {
+  std::map<const SyncedMemory*, int> index;
+  std::vector<std::shared_ptr<SyncedMemory>> memory;
+  std::vector<int> of_blob;  // -1: no buffer yet (an empty blob)
+};
+
+BufferGroups GroupBuffers(const std::vector<std::shared_ptr<Blob>>& blobs, bool diff) {
+  BufferGroups groups;
+  groups.of_blob.assign(blobs.size(), -1);
+  for (size_t b = 0; b < blobs.size(); ++b) {
+    const std::shared_ptr<SyncedMemory>& memory =
+        diff ? blobs[b]->diff_memory() : blobs[b]->data_memory();
+    if (memory == nullptr) continue;
+    auto [it, inserted] = groups.index.emplace(memory.get(), static_cast<int>(groups.memory.size()));
+    if (inserted) groups.memory.push_back(memory);
+    groups.of_blob[b] = it->second;
+  }
+  return groups;
+}
+
+// A group's window on the timeline, and whether it may join the arena.
+struct GroupLife {
+  bool eligible = true;
+  int first = INT_MAX;
+  int last = -1;
+  void Touch(int time) {
+    first = std::min(first, time);
+    last = std::max(last, time);
+  }
+};
+
+}  // namespace
+
+Net::MemoryPlan Net::PlanMemory(const MemoryPlanOptions& options) {
+  // Forward of layer i happens at time i, its Backward at time 2L - 1 - i.
+  const int num_layers = static_cast<int>(layers_.size());
+  if (!options.training) {
+    for (int i = 0; i < num_layers; ++i) {
+      layer_need_backward_[i] = false;
+      layers_[i]->set_need_backward(false);
+    }
+  }
+  auto backward_time = [num_layers](int layer_id) { return 2 * num_layers - 1 - layer_id; };
+
+  // Values.
+  const BufferGroups data = GroupBuffers(blobs_, /*diff=*/false);
+  std::vector<GroupLife> data_life(data.memory.size());
+  auto pin_data = [&](int blob_id) {
+    if (data.of_blob[blob_id] >= 0) data_life[data.of_blob[blob_id]].eligible = false;
+  };
+  for (int b : output_blob_indices_) pin_data(b);
+  for (const std::string& name : options.keep) {
+    auto it = blob_index_.find(name);
+    if (it == blob_index_.end()) {
+      throw NotFound(StrCat("net '", name_, "' has no blob '", name, "' to keep"));
+    }
+    pin_data(it->second);
+  }
+  for (int i = 0; i < num_layers; ++i) {
+    if (bottom_id_vecs_[i].empty()) {
+      for (int b : top_id_vecs_[i]) pin_data(b);
+    }
+    for (int b : bottom_id_vecs_[i]) {
+      if (data.of_blob[b] >= 0) data_life[data.of_blob[b]].Touch(i);
+    }
+    for (int b : top_id_vecs_[i]) {
+      if (data.of_blob[b] >= 0) data_life[data.of_blob[b]].Touch(i);
+    }
+    if (!options.training || !layer_need_backward_[i]) continue;
+    for (size_t k = 0; k < bottom_id_vecs_[i].size(); ++k) {
+      const int group = data.of_blob[bottom_id_vecs_[i][k]];
+      if (group >= 0 && layers_[i]->BackwardReadsBottomData(static_cast<int>(k))) {
+        data_life[group].Touch(backward_time(i));
+      }
+    }
+    for (size_t t = 0; t < top_id_vecs_[i].size(); ++t) {
+      const int group = data.of_blob[top_id_vecs_[i][t]];
+      if (group >= 0 && layers_[i]->BackwardReadsTopData(static_cast<int>(t))) {
+        data_life[group].Touch(backward_time(i));
+      }
+    }
+  }
+
+  // Gradients (training only). Walking Backward's order, a layer that runs Backward reads its
+  // tops' diffs, then writes the diffs of the bottoms it propagates to; a group qualifies when
+  // a write precedes every read.
+  const BufferGroups diff = GroupBuffers(blobs_, /*diff=*/true);
+  std::vector<GroupLife> diff_life(diff.memory.size());
+  std::vector<bool> written(diff.memory.size(), false);
+  if (options.training) {
+    for (const auto& param : params_) {
+      auto it = diff.index.find(param->diff_memory().get());
+      if (it != diff.index.end()) diff_life[it->second].eligible = false;
+    }
+    for (size_t b = 0; b < blobs_.size(); ++b) {
+      const int group = diff.of_blob[b];
+      if (group >= 0 && blob_loss_weights_[b] != 0.f) diff_life[group].eligible = false;
+    }
+    for (int b : output_blob_indices_) {
+      if (diff.of_blob[b] >= 0) diff_life[diff.of_blob[b]].eligible = false;
+    }
+    for (int i = num_layers - 1; i >= 0; --i) {
+      for (int b : top_id_vecs_[i]) {
+        const int group = diff.of_blob[b];
+        if (group < 0) continue;
+        diff_life[group].Touch(backward_time(i));
+        if (layer_need_backward_[i] && !written[group]) diff_life[group].eligible = false;
+      }
+      for (size_t k = 0; k < bottom_id_vecs_[i].size(); ++k) {
+        const int group = diff.of_blob[bottom_id_vecs_[i][k]];
+        if (group < 0) continue;
+        diff_life[group].Touch(backward_time(i));
+        if (layer_need_backward_[i] && bottom_need_backward_[i][k]) written[group] = true;
+      }
+    }
+  }
+
+  // Pack every planned buffer into one arena.
+  struct Planned {
+    bool is_diff;
+    int group;
+  };
+  std::vector<Planned> planned;
+  std::vector<BufferLifetime> lifetimes;
+  MemoryPlan plan;
+  auto add = [&](bool is_diff, int group, const GroupLife& life, size_t bytes) {
+    planned.push_back({is_diff, group});
+    lifetimes.push_back({bytes, life.first, life.last});
+    plan.separate_bytes += bytes;
+  };
+  for (size_t g = 0; g < data.memory.size(); ++g) {
+    if (data_life[g].eligible && data_life[g].last >= 0) {
+      add(false, static_cast<int>(g), data_life[g], data.memory[g]->size());
+    }
+  }
+  for (size_t g = 0; g < diff.memory.size(); ++g) {
+    if (diff_life[g].eligible && written[g]) {
+      add(true, static_cast<int>(g), diff_life[g], diff.memory[g]->size());
+    }
+  }
+  if (planned.empty()) return plan;
+  const BufferPlacement placement = PackBuffers(lifetimes);
+  memory_arena_ = std::make_shared<SyncedMemory>(placement.arena_bytes);
+  auto* arena = static_cast<char*>(memory_arena_->mutable_host_data());
+  std::vector<std::shared_ptr<SyncedMemory>> data_views(data.memory.size());
+  std::vector<std::shared_ptr<SyncedMemory>> diff_views(diff.memory.size());
+  for (size_t j = 0; j < planned.size(); ++j) {
+    auto view = std::make_shared<SyncedMemory>(arena + placement.offsets[j], lifetimes[j].bytes);
+    (planned[j].is_diff ? diff_views : data_views)[planned[j].group] = std::move(view);
+  }
+  for (size_t b = 0; b < blobs_.size(); ++b) {
+    if (data.of_blob[b] >= 0 && data_views[data.of_blob[b]] != nullptr) {
+      blobs_[b]->SetDataMemory(data_views[data.of_blob[b]]);
+      ++plan.data_blobs;
+    }
+    if (diff.of_blob[b] >= 0 && diff_views[diff.of_blob[b]] != nullptr) {
+      blobs_[b]->SetDiffMemory(diff_views[diff.of_blob[b]], /*keep_values=*/false);
+      ++plan.diff_blobs;
+    }
+  }
+  plan.arena_bytes = placement.arena_bytes;
+  return plan;
 }
 
 void Net::ClearParamDiffs() {

@@ -23,6 +23,7 @@
 
 #include "crema/core/blob.h"
 #include "crema/layers/layer.h"
+#include "crema/layers/registry.h"
 #include "crema/proto/caffe.pb.h"
 
 namespace crema {
@@ -30,8 +31,10 @@ namespace crema {
 class Net {
  public:
   // Builds the net described by `param` for `param.state()`. `param` must already be in the
-  // current format (io/upgrade.h does that for files).
-  explicit Net(const caffe::NetParameter& param);
+  // current format (io/upgrade.h does that for files). `implementation` kReference builds
+  // every layer in its plain reference form (layers/registry.h), to check the fast one.
+  explicit Net(const caffe::NetParameter& param,
+               LayerImplementation implementation = LayerImplementation::kFast);
   Net(const Net&) = delete;
   Net& operator=(const Net&) = delete;
 
@@ -55,6 +58,35 @@ class Net {
 
   // Reshapes every layer, e.g. after an input blob changed shape.
   void Reshape();
+
+  // Lets the blobs between layers share one arena where their lifetimes do not overlap
+  // (net/memory_plan.h). On a timeline of every layer's Forward, then every Backward:
+  //  * a blob's values live from the first Forward that touches them to the last one, or, in
+  //    training, to the last Backward that reads them (Layer::BackwardReadsBottomData and
+  //    BackwardReadsTopData); at inference the whole net runs in the memory of a few layers;
+  //  * in training, a blob's gradient lives from the Backward of its consumer, which writes
+  //    it, to that of its producer, which reads it last.
+  // Buffers read outside that window keep their own memory: parameters, net outputs, the
+  // blobs named in `keep`, the tops of layers without bottoms (inputs a caller fills, data
+  // layers), loss tops (their diff holds the loss weight), gradients no Backward writes and
+  // gradients some Backward would read before another writes them (a consumer with
+  // propagate_down false). Blobs that share a buffer (Split, Flatten, Reshape) are planned as
+  // one. After this call the planned blobs hold their values only within their windows: read
+  // only outputs and kept blobs after Forward. Planned with `training` false, the net runs
+  // Forward only: its layers are told no Backward follows (Layer::need_backward), and Backward
+  // does nothing. A blob that later grows past its planned size gets its own buffer again.
+  // The Solver plans its nets this way.
+  struct MemoryPlanOptions {
+    bool training = true;           // Backward will run after each Forward
+    std::vector<std::string> keep;  // blobs callers read after Forward
+  };
+  struct MemoryPlan {
+    int data_blobs = 0;         // blobs whose values now live in the arena
+    int diff_blobs = 0;         // blobs whose gradients now live in the arena
+    size_t separate_bytes = 0;  // what those buffers took one each
+    size_t arena_bytes = 0;     // what they take now
+  };
+  MemoryPlan PlanMemory(const MemoryPlanOptions& options);
 
   // Multiplies every gradient the loss produces by `scale` (it is folded into the loss
   // weights' seeds of backward); the losses Forward reports are not scaled. Data-parallel
@@ -130,6 +162,9 @@ class Net {
                    std::map<std::string, int>* available);
   void AppendParam(int layer_id, int param_id);
   void DecideBackward(bool force_backward);
+  // Offers each layer the copies of its bottoms that the layers writing them keep anyway
+  // (Layer::KeptTopCopy, UseKeptBottomCopy).
+  void ShareKeptCopies();
 
   std::string name_;
   caffe::Phase phase_;
@@ -164,6 +199,7 @@ class Net {
   std::vector<int> output_blob_indices_;
   std::function<void(int)> after_backward_;
   float loss_scale_ = 1.f;
+  std::shared_ptr<SyncedMemory> memory_arena_;  // PlanMemory's
 };
 
 }  // namespace crema

@@ -21,6 +21,14 @@ namespace crema {
 
 namespace {
 
+void LogMemoryPlan(const Net& net, const Net::MemoryPlan& plan) {
+  if (plan.data_blobs + plan.diff_blobs == 0) return;
+  LOG(INFO) << "Net " << net.name() << " (" << caffe::Phase_Name(net.phase()) << "): "
+            << plan.data_blobs << " activations and " << plan.diff_blobs
+            << " gradients share " << plan.arena_bytes / 1048576 << " MB ("
+            << plan.separate_bytes / 1048576 << " MB one buffer each)";
+}
+
 // Splits "a.caffemodel,b.caffemodel" into its files.
 std::vector<std::string> SplitCommaList(const std::string& list) {
   std::vector<std::string> items;
@@ -86,6 +94,7 @@ void Solver::InitTrainNet() {
   state.MergeFrom(param_.train_state());
   *net_param.mutable_state() = state;
   net_ = std::make_unique<Net>(net_param);
+  LogMemoryPlan(*net_, net_->PlanMemory({.training = true, .keep = {}}));
 }
 
 void Solver::InitTestNets() {
@@ -129,6 +138,7 @@ void Solver::InitTestNets() {
     if (param_.test_state_size() > 0) state.MergeFrom(param_.test_state(i));
     *net_param.mutable_state() = state;
     test_nets_.push_back(std::make_unique<Net>(net_param));
+    LogMemoryPlan(*test_nets_.back(), test_nets_.back()->PlanMemory({.training = false, .keep = {}}));
   }
 }
 

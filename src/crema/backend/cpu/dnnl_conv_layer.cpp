@@ -27,11 +27,4 @@ void DnnlConvolutionLayer::DepthwiseBackward(const BlobVec& top,
   }
 }
 
-std::unique_ptr<Layer> CreateConvolutionLayer(const caffe::LayerParameter& param) {
-  if (param.convolution_param().engine() == caffe::ConvolutionParameter::CAFFE) {
-    return std::make_unique<ConvolutionLayer>(param);
-  }
-  return std::make_unique<DnnlConvolutionLayer>(param);
-}
-
 }  // namespace crema

@@ -49,11 +49,6 @@ class DnnlConvolutionLayer : public DnnlConvolutionBase<ConvolutionLayer> {
                          const BlobVec& bottom, float* weight_diff, float* bias_diff) override;
 };
 
-// The registry's creator for type "Convolution": ConvolutionLayer for `engine: CAFFE`,
-// DnnlConvolutionLayer for DEFAULT and CUDNN (which has no meaning on the CPU). The choice is
-// made once, here.
-std::unique_ptr<Layer> CreateConvolutionLayer(const caffe::LayerParameter& param);
-
 }  // namespace crema
 
 #endif  // CREMA_BACKEND_CPU_DNNL_CONV_LAYER_H_

@@ -50,11 +50,4 @@ void DnnlDeconvolutionLayer::DepthwiseBackward(const BlobVec& top,
   }
 }
 
-std::unique_ptr<Layer> CreateDeconvolutionLayer(const caffe::LayerParameter& param) {
-  if (param.convolution_param().engine() == caffe::ConvolutionParameter::CAFFE) {
-    return std::make_unique<DeconvolutionLayer>(param);
-  }
-  return std::make_unique<DnnlDeconvolutionLayer>(param);
-}
-
 }  // namespace crema

@@ -47,11 +47,6 @@ class DnnlDeconvolutionLayer : public DnnlConvolutionBase<DeconvolutionLayer> {
                          const BlobVec& bottom, float* weight_diff, float* bias_diff) override;
 };
 
-// The registry's creator for type "Deconvolution": DeconvolutionLayer for `engine: CAFFE`,
-// DnnlDeconvolutionLayer for DEFAULT and CUDNN (which has no meaning on the CPU). The choice
-// is made once, here.
-std::unique_ptr<Layer> CreateDeconvolutionLayer(const caffe::LayerParameter& param);
-
 }  // namespace crema
 
 #endif  // CREMA_BACKEND_CPU_DNNL_DECONV_LAYER_H_
