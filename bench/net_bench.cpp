@@ -8,9 +8,10 @@
 //   train  — the TRAIN-phase net (it must end in a loss) trained by SGD with a fixed learning
 //            rate of 0.01, momentum 0.9 and weight decay 5e-4; one Solver::Step per iteration
 //            (forward, backward, update).
-//   infer  — the TEST-phase net, forward only. BatchNorm layers use their global statistics,
-//            set here to mean 0 and variance 1 (a fresh net's are all zero, which would scale
-//            every activation by 1/√eps and overflow a deep net).
+//   infer  — the TEST-phase net, forward only, memory-planned and fused as `crema test` runs
+//            it. BatchNorm layers use their global statistics, set here to mean 0 and
+//            variance 1 (a fresh net's are all zero, which would scale every activation by
+//            1/√eps and overflow a deep net).
 // Input pixels are uniform in [0, 1) and labels i mod 10. The threads are OpenMP's
 // (OMP_NUM_THREADS). Output:
 //   {"mode": …, "batch": …, "iterations": …, "seconds": …, "images_per_second": …,
@@ -110,6 +111,7 @@ int main(int argc, char** argv) {
       net_param.mutable_state()->set_phase(caffe::TEST);
       test_net = std::make_unique<crema::Net>(net_param);
       test_net->PlanMemory({.training = false, .keep = {}});
+      test_net->FuseForInference();
       net = test_net.get();
       SetUnitStatistics(net);
     }

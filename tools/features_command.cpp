@@ -36,6 +36,7 @@ int Features(const Args& args) {
   std::vector<std::string> read_blobs = SplitList(FLAGS_features);
   if (!FLAGS_label.empty()) read_blobs.push_back(FLAGS_label);
   net.PlanMemory({.training = false, .keep = read_blobs});
+  net.FuseForInference();
   for (const std::string& file : SplitList(FLAGS_weights)) net.CopyTrainedLayersFromFile(file);
 
   const std::string& dir = FLAGS_output;

@@ -23,6 +23,7 @@ int Test(const Args& args) {
 
   Net net(ReadNetForPhase(FLAGS_model, caffe::TEST));
   net.PlanMemory({.training = false, .keep = {}});  // only the outputs are read
+  net.FuseForInference();
   for (const std::string& file : SplitList(FLAGS_weights)) net.CopyTrainedLayersFromFile(file);
   // In a job each rank runs its share of the batches (its data layers read the matching
   // share of the test set) and the sums are added over ranks.

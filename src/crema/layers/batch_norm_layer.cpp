@@ -85,6 +85,28 @@ void BatchNormLayer::Reshape(const BlobVec& bottom, const BlobVec& top) {
   if (!use_global_stats_) x_norm_.ReshapeLike(input);
 }
 
+void BatchNormLayer::GlobalStatistics(float* mean, float* inv_std) const {
+  // The stored sums are divided by the accumulated factor; Caffe reads a zero factor as zero
+  // statistics rather than dividing by it.
+  const float factor = blobs_[2]->cpu_data()[0];
+  const float scale = factor == 0.f ? 0.f : 1.f / factor;
+  const float* mean_sum = blobs_[0]->cpu_data();
+  const float* var_sum = blobs_[1]->cpu_data();
+  for (int c = 0; c < channels_; ++c) {
+    mean[c] = scale * mean_sum[c];
+    inv_std[c] = static_cast<float>(1.0 / std::sqrt(static_cast<double>(scale * var_sum[c]) +
+                                                    static_cast<double>(eps_)));
+  }
+}
+
+bool BatchNormLayer::PerChannelAffine(int channels, float* scale, float* shift) const {
+  if (!use_global_stats_ || channels != channels_) return false;
+  if (scale == nullptr || shift == nullptr) return true;
+  GlobalStatistics(shift, scale);
+  for (int c = 0; c < channels_; ++c) shift[c] = -shift[c] * scale[c];
+  return true;
+}
+
 void BatchNormLayer::ForwardCpu(const BlobVec& bottom, const BlobVec& top) {
   const int count = bottom[0]->count();
   const float* x = bottom[0]->cpu_data();
@@ -94,17 +116,7 @@ void BatchNormLayer::ForwardCpu(const BlobVec& bottom, const BlobVec& top) {
   const int num = num_;
 
   if (use_global_stats_) {
-    // The stored sums are divided by the accumulated factor; Caffe reads a zero factor as
-    // zero statistics rather than dividing by it.
-    const float factor = blobs_[2]->cpu_data()[0];
-    const float scale = factor == 0.f ? 0.f : 1.f / factor;
-    const float* mean_sum = blobs_[0]->cpu_data();
-    const float* var_sum = blobs_[1]->cpu_data();
-    for (int c = 0; c < channels_; ++c) {
-      mean_[c] = scale * mean_sum[c];
-      inv_std_[c] = static_cast<float>(1.0 / std::sqrt(static_cast<double>(scale * var_sum[c]) +
-                                                       static_cast<double>(eps_)));
-    }
+    GlobalStatistics(mean_.data(), inv_std_.data());
 #pragma omp parallel for if (count >= kParallelMin) schedule(static)
     for (int c = 0; c < channels_; ++c) {
       const float mean = mean_[c], inv_std = inv_std_[c];

@@ -63,6 +63,9 @@ class BatchNormLayer : public Layer {
   // use_global_stats).
   bool use_global_stats() const { return use_global_stats_; }
 
+  // With global statistics: scale = 1/√(σ² + eps), shift = −μ·scale.
+  bool PerChannelAffine(int channels, float* scale, float* shift) const override;
+
   // In batch-statistics mode the layer keeps its output ŷ for Backward, and lends it to a
   // following in-place layer that would copy it again (a Scale).
   const Blob* KeptTopCopy(int top_index) const override {
@@ -76,6 +79,9 @@ class BatchNormLayer : public Layer {
                    const BlobVec& bottom) override;
 
  private:
+  // μ and 1/√(σ² + eps) per channel from the stored statistics.
+  void GlobalStatistics(float* mean, float* inv_std) const;
+
   bool use_global_stats_ = false;
   float moving_average_fraction_ = 0.999f;
   float eps_ = 1e-5f;

@@ -82,6 +82,16 @@ class Layer {
   virtual bool BackwardReadsBottomData(int /*bottom_index*/) const { return true; }
   virtual bool BackwardReadsTopData(int /*top_index*/) const { return true; }
 
+  // ---- Per-channel affine layers, for inference fusion ----
+  // When this layer's Forward, as set up, maps channel c (axis 1) of a bottom with `channels`
+  // channels to scale[c]·x + shift[c], writes both (from the current parameters) and returns
+  // true; otherwise returns false and writes nothing. Null `scale` and `shift` only ask.
+  // BatchNorm with global statistics and a per-channel Scale answer true; a convolution
+  // followed by them at inference folds them into its weights (Net::FuseForInference).
+  virtual bool PerChannelAffine(int /*channels*/, float* /*scale*/, float* /*shift*/) const {
+    return false;
+  }
+
   // ---- Copies kept for Backward, shared between in-place neighbours ----
   // A layer that keeps a copy of its top `top_index` as Forward wrote it, unchanged until its
   // own Backward has run, returns that copy (BatchNorm keeps its normalised output); null for

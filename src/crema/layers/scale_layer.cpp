@@ -91,10 +91,27 @@ void ScaleLayer::Reshape(const BlobVec& bottom, const BlobVec& top) {
   dim_ = scale.count();
   inner_ = input.count(axis + scale.num_axes());
   in_place_ = bottom[0] == top[0];
+  learned_scale_ = bottom.size() == 1;
+  axis_ = axis;
   if (!in_place_) top[0]->ReshapeLike(input);
   if (KeepsInput(bottom, top)) bottom_copy_.ReshapeLike(input);
   scale_row_sums_.Reshape({outer_ * dim_});
   if (bias_term_) bias_row_sums_.Reshape({outer_ * dim_});
+}
+
+bool ScaleLayer::PerChannelAffine(int channels, float* scale, float* shift) const {
+  if (!learned_scale_ || axis_ != 1 || blobs_[0]->num_axes() != 1 ||
+      blobs_[0]->count() != channels) {
+    return false;
+  }
+  if (scale == nullptr || shift == nullptr) return true;
+  std::copy(blobs_[0]->cpu_data(), blobs_[0]->cpu_data() + channels, scale);
+  if (bias_term_) {
+    std::copy(blobs_[bias_index_]->cpu_data(), blobs_[bias_index_]->cpu_data() + channels, shift);
+  } else {
+    std::fill(shift, shift + channels, 0.f);
+  }
+  return true;
 }
 
 void ScaleLayer::ForwardCpu(const BlobVec& bottom, const BlobVec& top) {

@@ -53,6 +53,8 @@ class ScaleLayer : public Layer {
   int MaxBottomBlobs() const override { return 2; }
   int ExactNumTopBlobs() const override { return 1; }
   void Reshape(const BlobVec& bottom, const BlobVec& top) override;
+  // A learned scale over exactly the channel axis: scale = the scale, shift = the bias or 0.
+  bool PerChannelAffine(int channels, float* scale, float* shift) const override;
   void UseKeptBottomCopy(int bottom_index, const Blob* copy) override {
     if (bottom_index == 0) kept_bottom_ = copy;
   }
@@ -83,6 +85,8 @@ class ScaleLayer : public Layer {
   Blob bottom_copy_;     // x, kept in place (KeepsInput)
   const Blob* kept_bottom_ = nullptr;  // x kept by another layer (UseKeptBottomCopy)
   bool in_place_ = false;              // set by Reshape
+  bool learned_scale_ = false;         // one bottom: blobs_[0] is the scale; set by Reshape
+  int axis_ = 0;                       // A, set by Reshape
   Blob scale_row_sums_;  // outer·dim partial scale gradients
   Blob bias_row_sums_;   // outer·dim partial bias gradients
 };

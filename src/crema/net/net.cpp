@@ -7,6 +7,7 @@
 #include <set>
 
 #include "crema/backend/cpu/blas.h"
+#include "crema/backend/cpu/dnnl_conv_layer.h"
 #include "crema/io/proto_io.h"
 #include "crema/layers/registry.h"
 #include "crema/net/memory_plan.h"
@@ -281,7 +282,10 @@ void Net::DecideBackward(bool force_backward) {
 
 float Net::ForwardFromTo(int start, int end) {
   float loss = 0;
-  for (int i = start; i <= end; ++i) loss += layers_[i]->Forward(bottom_vecs_[i], top_vecs_[i]);
+  for (int i = start; i <= end; ++i) {
+    if (!layer_folded_.empty() && layer_folded_[i]) continue;
+    loss += layers_[i]->Forward(bottom_vecs_[i], top_vecs_[i]);
+  }
   return loss_scale_ == 1.f ? loss : loss / loss_scale_;
 }
 
@@ -319,6 +323,39 @@ void Net::Backward() {
 
 void Net::Reshape() {
   for (size_t i = 0; i < layers_.size(); ++i) layers_[i]->Reshape(bottom_vecs_[i], top_vecs_[i]);
+}
+
+int Net::FuseForInference() {
+  const int num_layers = static_cast<int>(layers_.size());
+  layer_folded_.assign(num_layers, false);
+  int folded = 0;
+  // A layer j > i "follows i in place" when it reads and writes exactly i's top.
+  auto in_place_on = [&](int j, int blob_id) {
+    return bottom_id_vecs_[j].size() == 1 && top_id_vecs_[j].size() == 1 &&
+           bottom_id_vecs_[j][0] == blob_id && top_id_vecs_[j][0] == blob_id;
+  };
+  for (int i = 0; i < num_layers; ++i) {
+    auto* conv = dynamic_cast<DnnlConvolutionLayer*>(layers_[i].get());
+    if (conv == nullptr || top_id_vecs_[i].size() != 1 || bottom_id_vecs_[i].size() != 1) continue;
+    const int blob_id = top_id_vecs_[i][0];
+    const int channels = conv->layer_param().convolution_param().num_output();
+    std::vector<const Layer*> affines;
+    int j = i + 1;
+    while (j < num_layers && in_place_on(j, blob_id) &&
+           layers_[j]->PerChannelAffine(channels, nullptr, nullptr)) {
+      affines.push_back(layers_[j].get());
+      ++j;
+    }
+    const bool relu = j < num_layers && in_place_on(j, blob_id) &&
+                      std::string(layers_[j]->type()) == "ReLU";
+    if (affines.empty() && !relu) continue;
+    conv->FuseEpilogue(affines, relu, relu ? layers_[j]->layer_param().relu_param().negative_slope() : 0.f);
+    const int last = relu ? j : j - 1;
+    for (int k = i + 1; k <= last; ++k) layer_folded_[k] = true;
+    folded += last - i;
+    i = last;
+  }
+  return folded;
 }
 
 namespace {

@@ -76,6 +76,15 @@ class Net {
   // Forward only: its layers are told no Backward follows (Layer::need_backward), and Backward
   // does nothing. A blob that later grows past its planned size gets its own buffer again.
   // The Solver plans its nets this way.
+  // Folds the layers that follow a Convolution in place into it, for a net that runs Forward
+  // only: BatchNorm with global statistics and per-channel Scale layers into its weights and
+  // bias (recomputed at every Forward, so parameters shared with a training net may change),
+  // then one ReLU into its output (oneDNN post-op). The folded layers no longer run; every
+  // blob still ends each Forward with the values the unfused net leaves (in-place
+  // intermediates are not observable). Returns how many layers were folded. REQUIRES: the net
+  // runs Forward only (PlanMemory with `training` false says so); Backward throws afterwards.
+  int FuseForInference();
+
   struct MemoryPlanOptions {
     bool training = true;           // Backward will run after each Forward
     std::vector<std::string> keep;  // blobs callers read after Forward
@@ -182,6 +191,7 @@ class Net {
   std::vector<BlobVec> top_vecs_;
   std::vector<std::vector<int>> top_id_vecs_;
   std::vector<bool> layer_need_backward_;
+  std::vector<bool> layer_folded_;  // run inside the layer before them (FuseForInference)
 
   std::vector<std::shared_ptr<Blob>> params_;
   std::vector<std::pair<int, int>> param_layer_indices_;

@@ -138,7 +138,9 @@ void Solver::InitTestNets() {
     if (param_.test_state_size() > 0) state.MergeFrom(param_.test_state(i));
     *net_param.mutable_state() = state;
     test_nets_.push_back(std::make_unique<Net>(net_param));
-    LogMemoryPlan(*test_nets_.back(), test_nets_.back()->PlanMemory({.training = false, .keep = {}}));
+    Net& test_net = *test_nets_.back();
+    LogMemoryPlan(test_net, test_net.PlanMemory({.training = false, .keep = {}}));
+    test_net.FuseForInference();
   }
 }
 

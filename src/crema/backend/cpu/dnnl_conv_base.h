@@ -15,12 +15,18 @@
 // which the subclass maps onto its own computation (DepthwiseForward, DepthwiseBackward),
 // with conv_geometry() as their geometry.
 //
+// At inference a Convolution may also compute the per-channel affine layers and the ReLU that
+// follow it in place (FuseEpilogue): BatchNorm and Scale are folded into the weights and bias
+// at every Forward, the ReLU becomes oneDNN's post-op (a pass over the top for the depthwise
+// kernel), so those layers need not run.
+//
 // Reshape throws what Reference::Reshape throws, and Unsupported (naming the layer) when
 // oneDNN cannot create a primitive for the geometry. A layer is used by one thread at a time
 // (it executes on that thread's stream, backend/cpu/dnnl_context.h).
 #ifndef CREMA_BACKEND_CPU_DNNL_CONV_BASE_H_
 #define CREMA_BACKEND_CPU_DNNL_CONV_BASE_H_
 
+#include <algorithm>
 #include <string>
 #include <vector>
 
@@ -50,7 +56,37 @@ class DnnlConvolutionBase : public Reference {
                    .num = this->num_, .channels = this->channels_, .height = this->height_,
                    .width = this->width_, .num_output = this->num_output_,
                    .out_height = this->out_height_, .out_width = this->out_width_,
-                   .group = this->group_, .bias_term = this->bias_term_, .kernel = k});
+                   .group = this->group_, .bias_term = this->bias_term_ || fused_,
+                   .kernel = k, .relu = fused_ && epilogue_relu_,
+                   .relu_slope = epilogue_relu_slope_});
+  }
+
+  // ---- Inference fusion (Net::FuseForInference) ----
+  // Makes Forward also apply, per output channel, the maps of `affines` in order (each answers
+  // Layer::PerChannelAffine for num_output channels, and is read at every Forward, so its
+  // parameters may change between calls), then, when `relu`, a ReLU of slope `relu_slope`: the
+  // top holds what this layer followed in place by those layers would leave there. The net
+  // runs Forward only afterwards: Backward throws. REQUIRES: a convolution (not transposed)
+  // whose affines answer for its num_output; called before the next Forward.
+  void FuseEpilogue(std::vector<const Layer*> affines, bool relu, float relu_slope) {
+    if (this->transposed_) this->Fail("cannot fuse the layers after a deconvolution");
+    for (const Layer* affine : affines) {
+      if (!affine->PerChannelAffine(this->num_output_, nullptr, nullptr)) {
+        this->Fail("cannot fold ", affine->Describe(), ": it is not a per-channel affine map of ",
+                   this->num_output_, " channels");
+      }
+    }
+    epilogue_affines_ = std::move(affines);
+    epilogue_relu_ = relu;
+    epilogue_relu_slope_ = relu_slope;
+    fused_ = true;
+    const size_t channels = static_cast<size_t>(this->num_output_);
+    folded_weight_.resize(static_cast<size_t>(this->blobs_[0]->count()));
+    for (std::vector<float>* v : {&folded_bias_, &affine_scale_, &affine_shift_, &step_scale_,
+                                  &step_shift_}) {
+      v->resize(channels);
+    }
+    dnnl_.Reset();  // the bias and post-op change the primitives
   }
 
   // oneDNN's names for the implementations it chose for forward, backward data and backward
@@ -65,8 +101,16 @@ class DnnlConvolutionBase : public Reference {
   void ForwardCpu(const BlobVec& bottom, const BlobVec& top) override {
     const float* weight = this->blobs_[0]->cpu_data();
     const float* bias = this->bias_term_ ? this->blobs_[1]->cpu_data() : nullptr;
+    if (fused_) {
+      FoldEpilogue(weight, bias);
+      weight = folded_weight_.data();
+      bias = folded_bias_.data();
+    }
     if (depthwise_) {
       DepthwiseForward(bottom, top, weight, bias);
+      if (fused_ && epilogue_relu_) {
+        for (Blob* y : top) ApplyReLU(y->count(), epilogue_relu_slope_, y->mutable_cpu_data());
+      }
     } else {
       dnnl_.Forward(bottom, top, weight, bias);
     }
@@ -74,6 +118,7 @@ class DnnlConvolutionBase : public Reference {
 
   void BackwardCpu(const BlobVec& top, const std::vector<bool>& propagate_down,
                    const BlobVec& bottom) override {
+    if (fused_) this->Fail("runs Forward only: the layers after it were fused into it");
     float* weight_diff =
         this->param_propagate_down(0) ? this->blobs_[0]->mutable_cpu_diff() : nullptr;
     float* bias_diff = this->bias_term_ && this->param_propagate_down(1)
@@ -101,7 +146,42 @@ class DnnlConvolutionBase : public Reference {
   float* depthwise_scratch() { return depthwise_scratch_.data(); }
 
  private:
+  // folded_weight_ = weight · a_c and folded_bias_ = bias · a_c + b_c per output channel c,
+  // with (a, b) the composition of the fused affine maps.
+  void FoldEpilogue(const float* weight, const float* bias) {
+    const int channels = this->num_output_;
+    std::fill(affine_scale_.begin(), affine_scale_.end(), 1.f);
+    std::fill(affine_shift_.begin(), affine_shift_.end(), 0.f);
+    for (const Layer* affine : epilogue_affines_) {
+      affine->PerChannelAffine(channels, step_scale_.data(), step_shift_.data());
+      for (int c = 0; c < channels; ++c) {
+        affine_scale_[c] *= step_scale_[c];
+        affine_shift_[c] = affine_shift_[c] * step_scale_[c] + step_shift_[c];
+      }
+    }
+    const size_t per_channel = folded_weight_.size() / static_cast<size_t>(channels);
+    for (int c = 0; c < channels; ++c) {
+      const float a = affine_scale_[c];
+      const float* w = weight + c * per_channel;
+      float* folded = folded_weight_.data() + c * per_channel;
+      for (size_t k = 0; k < per_channel; ++k) folded[k] = w[k] * a;
+      folded_bias_[c] = (bias != nullptr ? bias[c] : 0.f) * a + affine_shift_[c];
+    }
+  }
+
+  static void ApplyReLU(int count, float slope, float* y) {
+#pragma omp parallel for if (count >= (1 << 14)) schedule(static)
+    for (int i = 0; i < count; ++i) y[i] = y[i] > 0.f ? y[i] : slope * y[i];
+  }
+
   cpu::DnnlConvPrimitives dnnl_;
+  // The fused epilogue (FuseEpilogue).
+  bool fused_ = false;
+  std::vector<const Layer*> epilogue_affines_;
+  bool epilogue_relu_ = false;
+  float epilogue_relu_slope_ = 0.f;
+  std::vector<float> folded_weight_, folded_bias_;
+  std::vector<float> affine_scale_, affine_shift_, step_scale_, step_shift_;
   bool depthwise_ = false;  // fixed by the set-up geometry
   std::vector<float> depthwise_scratch_;
 };

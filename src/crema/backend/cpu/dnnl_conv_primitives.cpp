@@ -46,7 +46,8 @@ struct Request {
   memory::desc src, weights, bias, dst;  // bias: unused without a bias term
   bool bias_term = false;
   Dims strides, dilates, pad_l, pad_r;
-  dnnl::primitive_attr attr;
+  dnnl::primitive_attr attr;          // backward primitives
+  dnnl::primitive_attr forward_attr;  // the forward one: attr plus any fused post-op
 };
 
 struct PrimitiveDescs {
@@ -65,7 +66,7 @@ PrimitiveDescs DescribePrimitives(dnnl::algorithm algorithm, const Request& r) {
                   : typename Forward::desc(dnnl::prop_kind::forward_training, algorithm, r.src,
                                            r.weights, r.dst, r.strides, r.dilates, r.pad_l,
                                            r.pad_r),
-      r.attr, engine);
+      r.forward_attr, engine);
   const typename BackwardData::primitive_desc backward_data(
       typename BackwardData::desc(algorithm, r.src, r.weights, r.dst, r.strides, r.dilates,
                                   r.pad_l, r.pad_r),
@@ -116,6 +117,8 @@ void ExecuteWithScratchpad(const dnnl::primitive& primitive,
 DnnlConvPrimitives::DnnlConvPrimitives() = default;
 
 DnnlConvPrimitives::~DnnlConvPrimitives() = default;
+
+void DnnlConvPrimitives::Reset() { prims_.reset(); }
 
 void DnnlConvPrimitives::Prepare(const Layer& layer, const Blob& input, const Problem& problem) {
   if (prims_ != nullptr && built_num_ == problem.num && built_height_ == problem.height &&
@@ -179,6 +182,12 @@ void DnnlConvPrimitives::Build(const Problem& pr) {
   r.weights = memory::desc(weight_dims, kF32, Tag::any);
   r.bias = memory::desc(bias_dims, kF32, Tag::any);
   r.attr.set_scratchpad_mode(dnnl::scratchpad_mode::user);
+  r.forward_attr.set_scratchpad_mode(dnnl::scratchpad_mode::user);
+  if (pr.relu) {
+    dnnl::post_ops relu;
+    relu.append_eltwise(1.f, dnnl::algorithm::eltwise_relu, pr.relu_slope, 0.f);
+    r.forward_attr.set_post_ops(relu);
+  }
 
   const PrimitiveDescs pd =
       convolution

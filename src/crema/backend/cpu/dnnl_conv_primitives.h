@@ -41,6 +41,9 @@ class DnnlConvPrimitives {
     int group = 1;
     bool bias_term = true;
     ConvKernel kernel;  // Caffe's: dilation counts from 1
+    // Forward also applies max(y, 0) + relu_slope·min(y, 0) (a fused ReLU, inference only).
+    bool relu = false;
+    float relu_slope = 0.f;
   };
 
   DnnlConvPrimitives();
@@ -50,9 +53,12 @@ class DnnlConvPrimitives {
 
   // Makes the primitives, copies and scratchpad for `problem` unless they were made for an
   // input of the same num, height and width (everything else is fixed once the layer is set
-  // up). Throws Unsupported naming `layer` and `input` (its bottom[0]) when oneDNN cannot
+  // up, or changed only before Reset). Throws Unsupported naming `layer` and `input` (its bottom[0]) when oneDNN cannot
   // create a primitive for the geometry; nothing is kept then, so the next call tries again.
   void Prepare(const Layer& layer, const Blob& input, const Problem& problem);
+
+  // Forgets the primitives, so that the next Prepare builds them for its problem.
+  void Reset();
 
   // oneDNN's names for the implementations it chose for forward, backward data and backward
   // weights ("jit:avx512_core, ..."); empty before the first Prepare.
