@@ -114,10 +114,10 @@ class BaseConvolutionLayer : public Layer {
   int out_height_ = 0, out_width_ = 0;
   size_t bottom_image_size_ = 0;  // C·H·W
   size_t top_image_size_ = 0;     // num_output·H_out·W_out
-
- private:
   // A 1×1 kernel with stride 1 and no padding: the image is its own column matrix.
   bool pointwise_ = false;
+
+ private:
   Im2ColGeometry conv_geometry_;
   // The convolution's output channels: num_output, or C when transposed.
   int conv_output_channels_ = 0;

