@@ -252,6 +252,19 @@ void PoolingLayer::Reshape(const BlobVec& bottom, const BlobVec& top) {
   const std::vector<int> top_shape{input.shape(0), input.shape(1), out_height_, out_width_};
   for (Blob* t : top) t->Reshape(top_shape);
 
+  if (method_ == PoolingParameter::AVE) {
+    auto spans = [](int out, int size, int kernel, int stride, int pad, std::vector<Span>* v) {
+      v->resize(static_cast<size_t>(out));
+      for (int o = 0; o < out; ++o) {
+        const int start = o * stride - pad;
+        const int end = std::min(start + kernel, size + pad);
+        (*v)[o] = {std::max(start, 0), std::min(end, size), end - start};
+      }
+    };
+    spans(out_height_, height_, kernel_h_, stride_h_, pad_h_, &ave_rows_);
+    spans(out_width_, width_, kernel_w_, stride_w_, pad_w_, &ave_cols_);
+  }
+
   max_kernel_ = MaxKernel::kGeneral;
   if (method_ == PoolingParameter::MAX) {
     if (top.size() == 1) {
@@ -326,27 +339,42 @@ void PoolingLayer::MaxForward(const float* x, float* y, int* mask, float* float_
 void PoolingLayer::AveForward(const float* x, float* y) const {
   const int in_size = height_ * width_;
   const int out_size = out_height_ * out_width_;
-#pragma omp parallel for schedule(static)
-  for (int p = 0; p < planes_; ++p) {
-    const float* in = x + static_cast<size_t>(p) * in_size;
-    float* out = y + static_cast<size_t>(p) * out_size;
-    for (int oy = 0; oy < out_height_; ++oy) {
-      int h0 = oy * stride_h_ - pad_h_;
-      int h1 = std::min(h0 + kernel_h_, height_ + pad_h_);
-      const int window_h = h1 - h0;
-      h0 = std::max(h0, 0);
-      h1 = std::min(h1, height_);
-      for (int ox = 0; ox < out_width_; ++ox) {
-        int w0 = ox * stride_w_ - pad_w_;
-        int w1 = std::min(w0 + kernel_w_, width_ + pad_w_);
-        const int window = window_h * (w1 - w0);
-        w0 = std::max(w0, 0);
-        w1 = std::min(w1, width_);
-        float sum = 0.f;
-        for (int h = h0; h < h1; ++h) {
-          for (int w = w0; w < w1; ++w) sum += in[h * width_ + w];
+  const int height = height_, width = width_, out_h = out_height_, out_w = out_width_;
+  const Span* rows = ave_rows_.data();
+  const Span* cols = ave_cols_.data();
+#pragma omp parallel
+  {
+    // Window sums along each input row: row_sums[h·out_w + ox]. Grows once per thread.
+    thread_local std::vector<float> row_sums;
+    if (row_sums.size() < static_cast<size_t>(height) * out_w) {
+      row_sums.resize(static_cast<size_t>(height) * out_w);
+    }
+    float* sums = row_sums.data();
+#pragma omp for schedule(static)
+    for (int p = 0; p < planes_; ++p) {
+      const float* in = x + static_cast<size_t>(p) * in_size;
+      float* out = y + static_cast<size_t>(p) * out_size;
+      for (int h = 0; h < height; ++h) {
+        const float* row = in + static_cast<size_t>(h) * width;
+        float* row_sum = sums + static_cast<size_t>(h) * out_w;
+        for (int ox = 0; ox < out_w; ++ox) {
+          float sum = 0.f;
+          for (int w = cols[ox].first; w < cols[ox].last; ++w) sum += row[w];
+          row_sum[ox] = sum;
         }
-        out[oy * out_width_ + ox] = window > 0 ? sum / static_cast<float>(window) : 0.f;
+      }
+      for (int oy = 0; oy < out_h; ++oy) {
+        float* o = out + static_cast<size_t>(oy) * out_w;
+        std::fill(o, o + out_w, 0.f);
+        for (int h = rows[oy].first; h < rows[oy].last; ++h) {
+          const float* row_sum = sums + static_cast<size_t>(h) * out_w;
+          for (int ox = 0; ox < out_w; ++ox) o[ox] += row_sum[ox];
+        }
+        const int extent_h = rows[oy].extent;
+        for (int ox = 0; ox < out_w; ++ox) {
+          const int window = extent_h * cols[ox].extent;
+          o[ox] = window > 0 ? o[ox] / static_cast<float>(window) : 0.f;
+        }
       }
     }
   }
@@ -379,27 +407,40 @@ void PoolingLayer::MaxBackward(const float* dy, const int* mask, const float* fl
 void PoolingLayer::AveBackward(const float* dy, float* dx) const {
   const int in_size = height_ * width_;
   const int out_size = out_height_ * out_width_;
-#pragma omp parallel for schedule(static)
-  for (int p = 0; p < planes_; ++p) {
-    float* grad = dx + static_cast<size_t>(p) * in_size;
-    const float* top_grad = dy + static_cast<size_t>(p) * out_size;
-    std::fill(grad, grad + in_size, 0.f);
-    for (int oy = 0; oy < out_height_; ++oy) {
-      int h0 = oy * stride_h_ - pad_h_;
-      int h1 = std::min(h0 + kernel_h_, height_ + pad_h_);
-      const int window_h = h1 - h0;
-      h0 = std::max(h0, 0);
-      h1 = std::min(h1, height_);
-      for (int ox = 0; ox < out_width_; ++ox) {
-        int w0 = ox * stride_w_ - pad_w_;
-        int w1 = std::min(w0 + kernel_w_, width_ + pad_w_);
-        const int window = window_h * (w1 - w0);
-        if (window <= 0) continue;
-        w0 = std::max(w0, 0);
-        w1 = std::min(w1, width_);
-        const float share = top_grad[oy * out_width_ + ox] / static_cast<float>(window);
-        for (int h = h0; h < h1; ++h) {
-          for (int w = w0; w < w1; ++w) grad[h * width_ + w] += share;
+  const int height = height_, width = width_, out_h = out_height_, out_w = out_width_;
+  const Span* rows = ave_rows_.data();
+  const Span* cols = ave_cols_.data();
+#pragma omp parallel
+  {
+    // Each input row's share of every output column: row_grads[h·out_w + ox].
+    thread_local std::vector<float> row_grads;
+    if (row_grads.size() < static_cast<size_t>(height) * out_w) {
+      row_grads.resize(static_cast<size_t>(height) * out_w);
+    }
+    float* grads = row_grads.data();
+#pragma omp for schedule(static)
+    for (int p = 0; p < planes_; ++p) {
+      float* grad = dx + static_cast<size_t>(p) * in_size;
+      const float* top_grad = dy + static_cast<size_t>(p) * out_size;
+      std::fill(grads, grads + static_cast<size_t>(height) * out_w, 0.f);
+      for (int oy = 0; oy < out_h; ++oy) {
+        const float* g = top_grad + static_cast<size_t>(oy) * out_w;
+        const int extent_h = rows[oy].extent;
+        for (int h = rows[oy].first; h < rows[oy].last; ++h) {
+          float* row_grad = grads + static_cast<size_t>(h) * out_w;
+          for (int ox = 0; ox < out_w; ++ox) {
+            const int window = extent_h * cols[ox].extent;
+            if (window > 0) row_grad[ox] += g[ox] / static_cast<float>(window);
+          }
+        }
+      }
+      std::fill(grad, grad + in_size, 0.f);
+      for (int h = 0; h < height; ++h) {
+        const float* row_grad = grads + static_cast<size_t>(h) * out_w;
+        float* row = grad + static_cast<size_t>(h) * width;
+        for (int ox = 0; ox < out_w; ++ox) {
+          const float share = row_grad[ox];
+          for (int w = cols[ox].first; w < cols[ox].last; ++w) row[w] += share;
         }
       }
     }

@@ -78,6 +78,8 @@ class PoolingLayer : public Layer {
   enum class MaxKernel { kGeneral, k2x2Stride2, k3x3Stride2, k3x3Stride1 };
 
   void MaxForward(const float* x, float* y, int* mask, float* float_mask) const;
+  // AVE is separable: window sums along rows, then along columns (and backward the
+  // reverse), each a short loop over contiguous outputs.
   void AveForward(const float* x, float* y) const;
   void MaxBackward(const float* dy, const int* mask, const float* float_mask, float* dx) const;
   void AveBackward(const float* dy, float* dx) const;
@@ -100,6 +102,13 @@ class PoolingLayer : public Layer {
   int corners_height_ = -1, corners_width_ = -1;  // input size corners_ was built for
   // Argmax per top element when the mask is not a top.
   std::vector<int> mask_;
+  // AVE windows, set by Reshape: per output row (column) the input rows [first, last) it
+  // covers inside the image, and its extent counted with the padding (Caffe's divisor is
+  // the product of the two extents).
+  struct Span {
+    int first, last, extent;
+  };
+  std::vector<Span> ave_rows_, ave_cols_;
 };
 
 }  // namespace crema
