@@ -348,10 +348,11 @@ void ExpectDnnlMatchesReference(const ConvCase& k) {
   reference.SetUp({&bottom}, {&ref_top});
   dnnl.SetUp({&bottom}, {&dnnl_top});
   // oneDNN's own reference kernels would be correct but slow: the point of this engine.
-  // Depthwise layers skip oneDNN for a direct kernel.
+  // 1×1 layers skip oneDNN for one GEMM per image.
   EXPECT_EQ(dnnl.implementation().find("ref"), std::string::npos) << dnnl.implementation();
-  const bool depthwise = k.group == k.channels && k.num_output == k.channels;
-  EXPECT_EQ(dnnl.implementation() == "direct depthwise (NCHW)", depthwise)
+  const bool pointwise = k.kernel_h == 1 && k.kernel_w == 1 && k.stride_h == 1 &&
+                         k.stride_w == 1 && k.pad_h == 0 && k.pad_w == 0 && k.group == 1;
+  EXPECT_EQ(dnnl.implementation() == "GEMM per image (NCHW, 1x1)", pointwise)
       << dnnl.implementation();
   for (size_t i = 0; i < reference.blobs().size(); ++i) {
     FillUniform(reference.blobs()[i].get(), -0.5f, 0.5f, 103 + static_cast<unsigned>(i));

@@ -15,21 +15,15 @@
 // of this is DnnlConvolutionBase (backend/cpu/dnnl_conv_base.h), shared with
 // DnnlDeconvolutionLayer; implementation() names what oneDNN chose.
 //
-// Depthwise layers (group = C = num_output, kernels of up to 256 cells; MobileNet's 3×3
-// layers) are the exception: they are bound by memory traffic, and the five full-tensor
-// reorders into and out of oneDNN's channel-blocked layout cost about as much as its jit_dw
-// kernels, so these layers run on a direct NCHW kernel (backend/cpu/depthwise_conv.h) with
-// no private copies. Forward + backward of 16×32×112×112, 3×3, stride 1, one thread
-// (AVX-512): 27 ms through oneDNN, 21 ms direct; a 1×1 convolution of the same tensor
-// through oneDNN takes 29 ms. At stride 2 both take about 18 ms.
+// Depthwise layers (MobileNet's 3×3) run on oneDNN's jit_dw kernels too, and 1×1 layers
+// (stride 1, no padding, one group) as one sgemm per image on the NCHW blobs. At inference the
+// BatchNorm, Scale and ReLU layers after it can be folded into it (FuseEpilogue, called by
+// Net::FuseForInference).
 //
 // Thread-safety: a layer is used by one thread at a time (it executes on that thread's
 // stream, backend/cpu/dnnl_context.h).
 #ifndef CREMA_BACKEND_CPU_DNNL_CONV_LAYER_H_
 #define CREMA_BACKEND_CPU_DNNL_CONV_LAYER_H_
-
-#include <memory>
-#include <vector>
 
 #include "crema/backend/cpu/dnnl_conv_base.h"
 #include "crema/layers/conv_layer.h"
@@ -39,14 +33,6 @@ namespace crema {
 class DnnlConvolutionLayer : public DnnlConvolutionBase<ConvolutionLayer> {
  public:
   using DnnlConvolutionBase::DnnlConvolutionBase;
-
- protected:
-  // The convolution itself.
-  void DepthwiseForward(const BlobVec& bottom, const BlobVec& top, const float* weight,
-                        const float* bias) override;
-  // Its weight (and bias) gradient and its input gradient.
-  void DepthwiseBackward(const BlobVec& top, const std::vector<bool>& propagate_down,
-                         const BlobVec& bottom, float* weight_diff, float* bias_diff) override;
 };
 
 }  // namespace crema
