@@ -111,6 +111,12 @@ TEST(FuseForInferenceTest, FoldedLayersComputeWhatTheyDid) {
               {"c1", "Forward only"});
 }
 
+// Only layers that accept an epilogue fold one: the reference convolution does not.
+TEST(FuseForInferenceTest, ReferenceLayersFoldNothing) {
+  Net reference(NetFromText(kFusableNet), LayerImplementation::kReference);
+  EXPECT_EQ(reference.FuseForInference(), 0);
+}
+
 // The zoo nets with BatchNorm, fused and memory-planned, against the reference layers.
 class FusedExampleTest : public ::testing::TestWithParam<const char*> {};
 

@@ -92,6 +92,16 @@ class Layer {
     return false;
   }
 
+  // Asks this layer to also compute, at the end of its Forward, the per-channel affine maps of
+  // `affines` (each answering PerChannelAffine for this layer's top channels; read at every
+  // Forward, so their parameters may change) and then, when `relu`, a ReLU of slope
+  // `relu_slope`: the layers that follow it in place at inference. Returns false, changing
+  // nothing, when it cannot (the default); after true, the layer runs Forward only.
+  virtual bool FuseEpilogue(std::vector<const Layer*> /*affines*/, bool /*relu*/,
+                            float /*relu_slope*/) {
+    return false;
+  }
+
   // ---- Copies kept for Backward, shared between in-place neighbours ----
   // A layer that keeps a copy of its top `top_index` as Forward wrote it, unchanged until its
   // own Backward has run, returns that copy (BatchNorm keeps its normalised output); null for

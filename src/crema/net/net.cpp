@@ -7,7 +7,6 @@
 #include <set>
 
 #include "crema/backend/cpu/blas.h"
-#include "crema/backend/cpu/dnnl_conv_layer.h"
 #include "crema/io/proto_io.h"
 #include "crema/layers/registry.h"
 #include "crema/net/memory_plan.h"
@@ -335,10 +334,11 @@ int Net::FuseForInference() {
            bottom_id_vecs_[j][0] == blob_id && top_id_vecs_[j][0] == blob_id;
   };
   for (int i = 0; i < num_layers; ++i) {
-    auto* conv = dynamic_cast<DnnlConvolutionLayer*>(layers_[i].get());
-    if (conv == nullptr || top_id_vecs_[i].size() != 1 || bottom_id_vecs_[i].size() != 1) continue;
+    if (top_id_vecs_[i].size() != 1 || bottom_id_vecs_[i].size() != 1) continue;
     const int blob_id = top_id_vecs_[i][0];
-    const int channels = conv->layer_param().convolution_param().num_output();
+    const Blob& top = *blobs_[blob_id];
+    if (top.num_axes() < 2) continue;
+    const int channels = top.shape(1);
     std::vector<const Layer*> affines;
     int j = i + 1;
     while (j < num_layers && in_place_on(j, blob_id) &&
@@ -349,7 +349,8 @@ int Net::FuseForInference() {
     const bool relu = j < num_layers && in_place_on(j, blob_id) &&
                       std::string(layers_[j]->type()) == "ReLU";
     if (affines.empty() && !relu) continue;
-    conv->FuseEpilogue(affines, relu, relu ? layers_[j]->layer_param().relu_param().negative_slope() : 0.f);
+    const float slope = relu ? layers_[j]->layer_param().relu_param().negative_slope() : 0.f;
+    if (!layers_[i]->FuseEpilogue(affines, relu, slope)) continue;
     const int last = relu ? j : j - 1;
     for (int k = i + 1; k <= last; ++k) layer_folded_[k] = true;
     folded += last - i;

@@ -76,10 +76,11 @@ class Net {
   // Forward only: its layers are told no Backward follows (Layer::need_backward), and Backward
   // does nothing. A blob that later grows past its planned size gets its own buffer again.
   // The Solver plans its nets this way.
-  // Folds the layers that follow a Convolution in place into it, for a net that runs Forward
-  // only: BatchNorm with global statistics and per-channel Scale layers into its weights and
-  // bias (recomputed at every Forward, so parameters shared with a training net may change),
-  // then one ReLU into its output (oneDNN post-op). The folded layers no longer run; every
+  // Folds the layers that follow a layer in place into it, where it accepts them
+  // (Layer::FuseEpilogue: a Convolution does), for a net that runs Forward only: BatchNorm
+  // with global statistics and per-channel Scale layers into its weights and bias (recomputed
+  // at every Forward, so parameters shared with a training net may change), then one ReLU
+  // into its output. The folded layers no longer run; every
   // blob still ends each Forward with the values the unfused net leaves (in-place
   // intermediates are not observable). Returns how many layers were folded. REQUIRES: the net
   // runs Forward only (PlanMemory with `training` false says so); Backward throws afterwards.

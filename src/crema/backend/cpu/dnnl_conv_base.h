@@ -76,19 +76,13 @@ class DnnlConvolutionBase : public Reference {
   }
 
   // ---- Inference fusion (Net::FuseForInference) ----
-  // Makes Forward also apply, per output channel, the maps of `affines` in order (each answers
-  // Layer::PerChannelAffine for num_output channels, and is read at every Forward, so its
-  // parameters may change between calls), then, when `relu`, a ReLU of slope `relu_slope`: the
-  // top holds what this layer followed in place by those layers would leave there. The net
-  // runs Forward only afterwards: Backward throws. REQUIRES: a convolution (not transposed)
-  // whose affines answer for its num_output; called before the next Forward.
-  void FuseEpilogue(std::vector<const Layer*> affines, bool relu, float relu_slope) {
-    if (this->transposed_) this->Fail("cannot fuse the layers after a deconvolution");
+  // Layer::FuseEpilogue: a convolution (not a deconvolution) folds the affine maps into its
+  // weights and bias at every Forward and applies the ReLU as oneDNN's post-op (or in the
+  // GEMM path's last pass). Backward throws afterwards.
+  bool FuseEpilogue(std::vector<const Layer*> affines, bool relu, float relu_slope) override {
+    if (this->transposed_) return false;
     for (const Layer* affine : affines) {
-      if (!affine->PerChannelAffine(this->num_output_, nullptr, nullptr)) {
-        this->Fail("cannot fold ", affine->Describe(), ": it is not a per-channel affine map of ",
-                   this->num_output_, " channels");
-      }
+      if (!affine->PerChannelAffine(this->num_output_, nullptr, nullptr)) return false;
     }
     epilogue_affines_ = std::move(affines);
     epilogue_relu_ = relu;
@@ -101,6 +95,7 @@ class DnnlConvolutionBase : public Reference {
       v->resize(channels);
     }
     dnnl_.Reset();  // the bias and post-op change the primitives
+    return true;
   }
 
   // oneDNN's names for the implementations it chose for forward, backward data and backward
