@@ -22,6 +22,8 @@ caffe::LayerParameter IpParam(int num_output, int axis, bool transpose, bool bia
       " weight_filler { type: 'gaussian' std: 1 } bias_filler { type: 'gaussian' std: 1 } }");
 }
 
+// With N = 6 outputs, axes 0 and 1 (M = 1, 3 items) take the transposed forward (yᵀ = W·xᵀ),
+// axes 2 and 3 (M = 12, 60) the direct one.
 TEST(InnerProductLayerTest, ForwardMatchesNaive) {
   const std::vector<int> shape{3, 4, 5, 2};
   for (int axis : {0, 1, 2, 3, -1, -3}) {

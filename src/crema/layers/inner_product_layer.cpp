@@ -45,12 +45,28 @@ void InnerProductLayer::Reshape(const BlobVec& bottom, const BlobVec& top) {
   std::vector<int> top_shape(input.shape().begin(), input.shape().begin() + axis);
   top_shape.push_back(num_output_);
   top[0]->Reshape(top_shape);
+  if (TransposedForward()) transposed_top_.Reshape({num_output_, items_});
 }
 
 void InnerProductLayer::ForwardCpu(const BlobVec& bottom, const BlobVec& top) {
   const float* x = bottom[0]->cpu_data();
   const float* w = blobs_[0]->cpu_data();
   float* y = top[0]->mutable_cpu_data();
+  if (TransposedForward()) {
+    // yᵀ (N×M) = W (N×K) · xᵀ, then y[m, n] = yᵀ[n, m] (+ b[n]).
+    float* yt = transposed_top_.mutable_cpu_data();
+    cpu::Gemm(false, true, num_output_, items_, inputs_, 1.f, w, x, 0.f, yt);
+    const float* b = bias_term_ ? blobs_[1]->cpu_data() : nullptr;
+    const int items = items_, outputs = num_output_;
+#pragma omp parallel for if (static_cast<int64_t>(items) * outputs >= (1 << 15)) schedule(static)
+    for (int m = 0; m < items; ++m) {
+      float* row = y + static_cast<size_t>(m) * outputs;
+      for (int n = 0; n < outputs; ++n) {
+        row[n] = yt[static_cast<size_t>(n) * items + m] + (b != nullptr ? b[n] : 0.f);
+      }
+    }
+    return;
+  }
   // y (M×N) = x (M×K) · op(W), op(W) = Wᵀ for the (N, K) layout.
   cpu::Gemm(false, !transpose_, items_, num_output_, inputs_, 1.f, x, w, 0.f, y);
   if (bias_term_) {
