@@ -3,6 +3,8 @@
 #include <algorithm>
 #include <cfloat>
 
+#include "crema/backend/cpu/dnnl_context.h"
+
 namespace crema {
 
 namespace {
@@ -336,6 +338,18 @@ void PoolingLayer::MaxForward(const float* x, float* y, int* mask, float* float_
   }
 }
 
+namespace {
+
+// The calling thread's buffer of one value per (input row, output column) of a plane, for the
+// separable AVE passes: the thread's scratch buffer (a pooling call runs inside no other
+// layer's call), so no allocation once the net's largest plane has been pooled.
+float* AveRowBuffer(int height, int out_width) {
+  const size_t bytes = sizeof(float) * static_cast<size_t>(height) * out_width;
+  return static_cast<float*>(cpu::ThreadScratch(0, bytes));
+}
+
+}  // namespace
+
 void PoolingLayer::AveForward(const float* x, float* y) const {
   const int in_size = height_ * width_;
   const int out_size = out_height_ * out_width_;
@@ -344,12 +358,8 @@ void PoolingLayer::AveForward(const float* x, float* y) const {
   const Span* cols = ave_cols_.data();
 #pragma omp parallel
   {
-    // Window sums along each input row: row_sums[h·out_w + ox]. Grows once per thread.
-    thread_local std::vector<float> row_sums;
-    if (row_sums.size() < static_cast<size_t>(height) * out_w) {
-      row_sums.resize(static_cast<size_t>(height) * out_w);
-    }
-    float* sums = row_sums.data();
+    // Window sums along each input row: sums[h·out_w + ox].
+    float* sums = AveRowBuffer(height, out_w);
 #pragma omp for schedule(static)
     for (int p = 0; p < planes_; ++p) {
       const float* in = x + static_cast<size_t>(p) * in_size;
@@ -412,12 +422,8 @@ void PoolingLayer::AveBackward(const float* dy, float* dx) const {
   const Span* cols = ave_cols_.data();
 #pragma omp parallel
   {
-    // Each input row's share of every output column: row_grads[h·out_w + ox].
-    thread_local std::vector<float> row_grads;
-    if (row_grads.size() < static_cast<size_t>(height) * out_w) {
-      row_grads.resize(static_cast<size_t>(height) * out_w);
-    }
-    float* grads = row_grads.data();
+    // Each input row's share of every output column: grads[h·out_w + ox].
+    float* grads = AveRowBuffer(height, out_w);
 #pragma omp for schedule(static)
     for (int p = 0; p < planes_; ++p) {
       float* grad = dx + static_cast<size_t>(p) * in_size;
