@@ -18,6 +18,7 @@ namespace crema {
 namespace {
 
 using testing::FillUniform;
+using testing::CopyWeights;
 using testing::ExpectError;
 using testing::NetFromText;
 using testing::SourceDir;
@@ -83,9 +84,7 @@ TEST(FuseForInferenceTest, FoldedLayersComputeWhatTheyDid) {
   Net plain(NetFromText(kFusableNet));
   Net fused(NetFromText(kFusableNet));
   RandomizeStatistics(&plain, 3);
-  caffe::NetParameter weights;
-  plain.ToProto(&weights);
-  fused.CopyTrainedLayersFrom(weights);
+  CopyWeights(plain, &fused);
   fused.PlanMemory({.training = false, .keep = {"c1", "c2"}});
   // bn1 s1 r1, s2 r2, bn3 r3, r4; not bn5 (out of place).
   EXPECT_EQ(fused.FuseForInference(), 8);
@@ -135,9 +134,7 @@ TEST_P(FusedExampleTest, MatchesTheReferenceLayers) {
   Net reference(param, LayerImplementation::kReference);
   Net fused(param);
   RandomizeStatistics(&reference, 11);
-  caffe::NetParameter weights;
-  reference.ToProto(&weights);
-  fused.CopyTrainedLayersFrom(weights);
+  CopyWeights(reference, &fused);
   const std::string logits = fused.blob_names()[fused.blob_names().size() - 2];
   fused.PlanMemory({.training = false, .keep = {logits}});
   EXPECT_GT(fused.FuseForInference(), 0);

@@ -17,6 +17,7 @@ namespace crema {
 namespace {
 
 using testing::FillUniform;
+using testing::CopyWeights;
 using testing::ExpectError;
 using testing::NetFromText;
 
@@ -123,9 +124,7 @@ std::vector<float> Values(const Blob& blob, bool diff) {
 TEST(NetMemoryPlanTest, TrainingComputesExactlyWhatAnUnplannedNetDoes) {
   Net reference(ResidualNet(caffe::TRAIN));
   Net planned(ResidualNet(caffe::TRAIN));
-  caffe::NetParameter weights;
-  reference.ToProto(&weights);
-  planned.CopyTrainedLayersFrom(weights);
+  CopyWeights(reference, &planned);
   const Net::MemoryPlan plan = planned.PlanMemory({.training = true, .keep = {}});
   EXPECT_GT(plan.data_blobs, 0);
   EXPECT_GT(plan.diff_blobs, 0);
@@ -156,9 +155,7 @@ TEST(NetMemoryPlanTest, TrainingComputesExactlyWhatAnUnplannedNetDoes) {
 TEST(NetMemoryPlanTest, InferenceKeepsOutputsAndTheBlobsAskedFor) {
   Net reference(ResidualNet(caffe::TEST));
   Net planned(ResidualNet(caffe::TEST));
-  caffe::NetParameter weights;
-  reference.ToProto(&weights);
-  planned.CopyTrainedLayersFrom(weights);
+  CopyWeights(reference, &planned);
   const Net::MemoryPlan plan = planned.PlanMemory({.training = false, .keep = {"pool"}});
   EXPECT_GT(plan.data_blobs, 0);
   EXPECT_EQ(plan.diff_blobs, 0);
@@ -217,9 +214,7 @@ TEST(NetKeptCopiesTest, InPlaceScaleAfterBatchNormMatchesOutOfPlace) {
   };
   Net in_place(NetFromText(net_text(true)));
   Net out_of_place(NetFromText(net_text(false)));
-  caffe::NetParameter weights;
-  out_of_place.ToProto(&weights);
-  in_place.CopyTrainedLayersFrom(weights);
+  CopyWeights(out_of_place, &in_place);
   for (Net* net : {&in_place, &out_of_place}) {
     FillUniform(net->blob_by_name("x"), -2.f, 2.f, 5);
     float* label = net->blob_by_name("label")->mutable_cpu_data();
@@ -235,6 +230,14 @@ TEST(NetKeptCopiesTest, InPlaceScaleAfterBatchNormMatchesOutOfPlace) {
     const std::vector<float> b = Values(*out_of_place.learnable_params()[p], true);
     for (size_t i = 0; i < a.size(); ++i) EXPECT_NEAR(a[i], b[i], 1e-6f) << "param " << p << "[" << i << "]";
   }
+}
+
+// A second plan would free the first arena under the blobs that use it.
+TEST(NetMemoryPlanTest, PlanningTwiceIsRefused) {
+  Net net(ResidualNet(caffe::TEST));
+  net.PlanMemory({.training = false, .keep = {}});
+  ExpectError([&] { net.PlanMemory({.training = false, .keep = {"pool"}}); },
+              ErrorCode::kInvalidArgument, {"residual", "planned already"});
 }
 
 TEST(NetMemoryPlanTest, KeepingAnUnknownBlobIsRefused) {

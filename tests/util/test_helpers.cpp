@@ -12,6 +12,8 @@
 #include <random>
 #include <sys/wait.h>
 
+#include "crema/net/net.h"
+
 namespace crema::testing {
 
 caffe::LayerParameter LayerFromText(const std::string& text) {
@@ -24,6 +26,12 @@ caffe::NetParameter NetFromText(const std::string& text) {
   caffe::NetParameter param;
   EXPECT_TRUE(google::protobuf::TextFormat::ParseFromString(text, &param)) << text;
   return param;
+}
+
+void CopyWeights(const Net& from, Net* to) {
+  caffe::NetParameter weights;
+  from.ToProto(&weights);
+  to->CopyTrainedLayersFrom(weights);
 }
 
 void FillUniform(Blob* blob, float lo, float hi, unsigned seed) {

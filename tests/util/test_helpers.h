@@ -13,6 +13,10 @@
 #include "crema/core/error.h"
 #include "crema/proto/caffe.pb.h"
 
+namespace crema {
+class Net;
+}  // namespace crema
+
 namespace crema::testing {
 
 // Parses a LayerParameter (or any message) from protobuf text; fails the test on error.
@@ -22,6 +26,9 @@ caffe::NetParameter NetFromText(const std::string& text);
 // Fills data with U[lo, hi) from a generator seeded with `seed`.
 void FillUniform(Blob* blob, float lo, float hi, unsigned seed);
 void FillGaussian(Blob* blob, float mean, float stddev, unsigned seed);
+
+// Gives `to` the parameter values of `from` (matched by layer name, as a .caffemodel would).
+void CopyWeights(const Net& from, Net* to);
 
 // A fresh blob of `shape`, wrapped for BlobVec use.
 std::unique_ptr<Blob> MakeBlob(const std::vector<int>& shape);

@@ -396,6 +396,9 @@ struct GroupLife {
 }  // namespace
 
 Net::MemoryPlan Net::PlanMemory(const MemoryPlanOptions& options) {
+  // Blobs of the first plan point into its arena; a second plan would free it under them.
+  CREMA_REQUIRE(!memory_planned_, "net '", name_, "' has its memory planned already; plan once");
+  memory_planned_ = true;
   // Forward of layer i happens at time i, its Backward at time 2L - 1 - i.
   const int num_layers = static_cast<int>(layers_.size());
   if (!options.training) {

@@ -75,17 +75,8 @@ class Net {
   // only outputs and kept blobs after Forward. Planned with `training` false, the net runs
   // Forward only: its layers are told no Backward follows (Layer::need_backward), and Backward
   // does nothing. A blob that later grows past its planned size gets its own buffer again.
-  // The Solver plans its nets this way.
-  // Folds the layers that follow a layer in place into it, where it accepts them
-  // (Layer::FuseEpilogue: a Convolution does), for a net that runs Forward only: BatchNorm
-  // with global statistics and per-channel Scale layers into its weights and bias (recomputed
-  // at every Forward, so parameters shared with a training net may change), then one ReLU
-  // into its output. The folded layers no longer run; every
-  // blob still ends each Forward with the values the unfused net leaves (in-place
-  // intermediates are not observable). Returns how many layers were folded. REQUIRES: the net
-  // runs Forward only (PlanMemory with `training` false says so); Backward throws afterwards.
-  int FuseForInference();
-
+  // The Solver plans its nets this way. A net is planned once: a second call throws
+  // InvalidArgument (its blobs point into the first plan's arena).
   struct MemoryPlanOptions {
     bool training = true;           // Backward will run after each Forward
     std::vector<std::string> keep;  // blobs callers read after Forward
@@ -97,6 +88,16 @@ class Net {
     size_t arena_bytes = 0;     // what they take now
   };
   MemoryPlan PlanMemory(const MemoryPlanOptions& options);
+
+  // Folds the layers that follow a layer in place into it, where it accepts them
+  // (Layer::FuseEpilogue: a Convolution does), for a net that runs Forward only: BatchNorm
+  // with global statistics and per-channel Scale layers into its weights and bias (recomputed
+  // at every Forward, so parameters shared with a training net may change), then one ReLU
+  // into its output. The folded layers no longer run; every blob still ends each Forward with
+  // the values the unfused net leaves (in-place intermediates are not observable). Returns how
+  // many layers were folded. REQUIRES: the net runs Forward only (PlanMemory with `training`
+  // false says so); Backward throws afterwards.
+  int FuseForInference();
 
   // Multiplies every gradient the loss produces by `scale` (it is folded into the loss
   // weights' seeds of backward); the losses Forward reports are not scaled. Data-parallel
@@ -211,6 +212,7 @@ class Net {
   std::function<void(int)> after_backward_;
   float loss_scale_ = 1.f;
   std::shared_ptr<SyncedMemory> memory_arena_;  // PlanMemory's
+  bool memory_planned_ = false;
 };
 
 }  // namespace crema
