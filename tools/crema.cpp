@@ -13,6 +13,7 @@
 #include <functional>
 #include <iostream>
 #include <map>
+#include <string>
 
 #include "commands.h"
 #include "job.h"
@@ -160,9 +161,14 @@ int main(int argc, char** argv) {
   }
   if (status != 0 && !failure.empty()) {
     const bool in_job = crema::tools::JobStarted() && crema::tools::Job().distributed();
-    std::cerr << "crema " << name << ": "
-              << (in_job ? "rank " + std::to_string(crema::tools::Job().rank()) + ": " : "")
-              << failure << "\n";
+    // One write for the whole line: under mpirun the other ranks and the launcher write to
+    // the same stream, and a line written piece by piece comes out cut in two.
+    const std::string line =
+        "crema " + name + ": " +
+        (in_job ? "rank " + std::to_string(crema::tools::Job().rank()) + ": " : "") + failure +
+        "\n";
+    std::fwrite(line.data(), 1, line.size(), stderr);
+    std::fflush(stderr);
     // One rank failing ends the whole job, so no other rank waits for it.
     if (in_job) crema::tools::Job().Abort(status);
   }

@@ -3,16 +3,44 @@
 // to its own part; rank 0 marks the directory complete.
 #include <glog/logging.h>
 
+#include <exception>
 #include <filesystem>
+#include <memory>
+#include <string>
+#include <utility>
 
 #include "commands.h"
 #include "crema/core/error.h"
 #include "crema/data/feature_writer.h"
 #include "crema/net/feature_extractor.h"
 #include "crema/net/net.h"
+#include "crema/net/net_file.h"
 #include "job.h"
 
 namespace crema::tools {
+
+namespace {
+
+// Removes the output directory when this run made it and fails: a failed run leaves nothing
+// behind (part files are written under temporary names, removed by their writers first).
+class RemoveMadeDirectoryOnFailure {
+ public:
+  explicit RemoveMadeDirectoryOnFailure(std::string dir)
+      : dir_(std::move(dir)), existed_(std::filesystem::exists(dir_)) {}
+  ~RemoveMadeDirectoryOnFailure() {
+    if (existed_ || std::uncaught_exceptions() == 0) return;
+    std::error_code ignored;
+    std::filesystem::remove(dir_, ignored);  // only when empty
+  }
+  RemoveMadeDirectoryOnFailure(const RemoveMadeDirectoryOnFailure&) = delete;
+  RemoveMadeDirectoryOnFailure& operator=(const RemoveMadeDirectoryOnFailure&) = delete;
+
+ private:
+  std::string dir_;
+  bool existed_;
+};
+
+}  // namespace
 
 int Features(const Args& args) {
   CREMA_REQUIRE(args.empty(), "unexpected argument '", args.empty() ? "" : args[0],
@@ -31,7 +59,8 @@ int Features(const Args& args) {
   for (const std::string& layer : FeatureExtractor::DisableRandomSkips(&param)) {
     LOG(INFO) << "Layer '" << layer << "': rand_skip ignored, features read every sample once";
   }
-  Net net(param);
+  const std::unique_ptr<Net> built = BuildNetFromFile(FLAGS_model, param);
+  Net& net = *built;
   FeatureExtractor extractor(&net, SplitList(FLAGS_features), FLAGS_label);
   std::vector<std::string> read_blobs = SplitList(FLAGS_features);
   if (!FLAGS_label.empty()) read_blobs.push_back(FLAGS_label);
@@ -40,6 +69,7 @@ int Features(const Args& args) {
   for (const std::string& file : SplitList(FLAGS_weights)) net.CopyTrainedLayersFromFile(file);
 
   const std::string& dir = FLAGS_output;
+  const RemoveMadeDirectoryOnFailure cleanup(dir);
   if (job.rank() == 0) {
     const int removed = PrepareFeatureDirectory(dir);
     if (removed > 0) LOG(INFO) << "Removed " << removed << " files of an earlier run from " << dir;

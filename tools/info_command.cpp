@@ -2,11 +2,13 @@
 // and forward FLOPs; totals for parameters, FLOPs and activation memory at the net's batch.
 #include <cstdio>
 #include <iostream>
+#include <memory>
 #include <string>
 
 #include "commands.h"
 #include "crema/core/error.h"
 #include "crema/net/net.h"
+#include "crema/net/net_file.h"
 #include "crema/net/net_summary.h"
 
 namespace crema::tools {
@@ -68,7 +70,8 @@ int Info(const Args& args) {
   }
   caffe::NetParameter param = ReadNetForPhase(FLAGS_model, phase);
   ReplaceMissingDataWithInputs(&param);
-  Net net(param);
+  const std::unique_ptr<Net> built = BuildNetFromFile(FLAGS_model, param);
+  Net& net = *built;
   if (!FLAGS_weights.empty()) net.CopyTrainedLayersFromFile(FLAGS_weights);
   const NetSummary summary = SummarizeNet(net);
 

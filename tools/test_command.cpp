@@ -1,6 +1,7 @@
 // crema test: score a trained model, Caffe's `caffe test`.
 #include <glog/logging.h>
 
+#include <memory>
 #include <sstream>
 
 #include "commands.h"
@@ -8,6 +9,7 @@
 #include "crema/data/shard.h"
 #include "crema/io/proto_io.h"
 #include "crema/net/net.h"
+#include "crema/net/net_file.h"
 #include "job.h"
 
 namespace crema::tools {
@@ -21,7 +23,9 @@ int Test(const Args& args) {
   RequireCpuOnly();
   Communicator& job = Job();
 
-  Net net(ReadNetForPhase(FLAGS_model, caffe::TEST));
+  const std::unique_ptr<Net> built =
+      BuildNetFromFile(FLAGS_model, ReadNetForPhase(FLAGS_model, caffe::TEST));
+  Net& net = *built;
   net.PlanMemory({.training = false, .keep = {}});  // only the outputs are read
   net.FuseForInference();
   for (const std::string& file : SplitList(FLAGS_weights)) net.CopyTrainedLayersFromFile(file);

@@ -3,10 +3,12 @@
 
 #include <chrono>
 #include <iomanip>
+#include <memory>
 
 #include "commands.h"
 #include "crema/core/error.h"
 #include "crema/net/net.h"
+#include "crema/net/net_file.h"
 
 namespace crema::tools {
 
@@ -32,7 +34,8 @@ int Time(const Args& args) {
   }
   caffe::NetParameter param = ReadNetForPhase(FLAGS_model, phase);
   ReplaceMissingDataWithInputs(&param);
-  Net net(param);
+  const std::unique_ptr<Net> built = BuildNetFromFile(FLAGS_model, param);
+  Net& net = *built;
   net.PlanMemory({.training = true, .keep = {}});  // as training runs it
   const auto& layers = net.layers();
   const auto& bottoms = net.bottom_vecs();

@@ -199,6 +199,9 @@ int TrainTo(const std::string& model_out) {
   }
   LOG(INFO) << "Using " << omp_get_max_threads() << " compute thread(s)";
 
+  // The solver's values are checked here to name the file they are in; the nets' errors name
+  // theirs.
+  WithErrorContext(FLAGS_solver, [&] { ValidateSolverParameter(param); });
   SignalActions signals(on_sigint, on_sighup);
   std::unique_ptr<Solver> solver = CreateSolver(param);
   solver->SetActionFunction([&signals] { return signals.Next(); });

@@ -34,6 +34,13 @@ TEST(BlobTest, RejectsNegativeDimensions) {
   EXPECT_THROW(blob.Reshape({2, -1}), Error);
 }
 
+TEST(BlobTest, ShapeStringOfAShapeBeyondInt64SaysSo) {
+  // Legacy dims of a hostile .caffemodel: their product overflows 64 bits (issue 7).
+  EXPECT_EQ(Blob::ShapeString({100000, 100000, 100000, 100000}),
+            "100000 100000 100000 100000 (more than 2^63)");
+  EXPECT_EQ(Blob::ShapeString({2, 3}), "2 3 (6)");
+}
+
 TEST(BlobTest, ProtoRoundTripWritesShapeAndPackedData) {
   Blob blob({2, 3});
   for (int i = 0; i < 6; ++i) blob.mutable_cpu_data()[i] = static_cast<float>(i) * 0.5f;

@@ -9,7 +9,7 @@
 #include "crema/io/proto_io.h"
 #include "crema/proto/caffe.pb.h"
 #include "test_helpers.h"
-#include "tiny_mnist.h"
+#include "tiny_training.h"
 
 namespace crema {
 namespace {
@@ -22,54 +22,15 @@ using testing::WriteFile;
 using Result = testing::CommandResult;
 using testing::Crema;
 
-// A small LeNet-like net over the tiny dataset, train and test phases.
-std::string TinyNet(const std::string& train_db, const std::string& test_db) {
-  return R"(name: "TinyNet"
-layer { name: "mnist" type: "Data" top: "data" top: "label" include { phase: TRAIN }
-  transform_param { scale: 0.00390625 }
-  data_param { source: ")" + train_db + R"(" batch_size: 10 backend: LMDB } }
-layer { name: "mnist" type: "Data" top: "data" top: "label" include { phase: TEST }
-  transform_param { scale: 0.00390625 }
-  data_param { source: ")" + test_db + R"(" batch_size: 25 backend: LMDB } }
-layer { name: "conv1" type: "Convolution" bottom: "data" top: "conv1"
-  convolution_param { num_output: 4 kernel_size: 5 weight_filler { type: "xavier" } } }
-layer { name: "pool1" type: "Pooling" bottom: "conv1" top: "pool1"
-  pooling_param { pool: MAX kernel_size: 2 stride: 2 } }
-layer { name: "ip1" type: "InnerProduct" bottom: "pool1" top: "ip1"
-  inner_product_param { num_output: 10 weight_filler { type: "xavier" } } }
-layer { name: "accuracy" type: "Accuracy" bottom: "ip1" bottom: "label" top: "accuracy"
-  include { phase: TEST } }
-layer { name: "loss" type: "SoftmaxWithLoss" bottom: "ip1" bottom: "label" top: "loss" }
-)";
-}
-
 class CliTrainTest : public ::testing::Test {
  protected:
-  void SetUp() override {
-    testing::WriteTinyMnist(dir_.file("train-images"), dir_.file("train-labels"), 200, 1);
-    testing::WriteTinyMnist(dir_.file("test-images"), dir_.file("test-labels"), 100, 2);
-    for (const char* split : {"train", "test"}) {
-      const std::string s = split;
-      const Result r = Crema("convert mnist " + dir_.file(s + "-images") + " " +
-                             dir_.file(s + "-labels") + " " + dir_.file(s + "_lmdb"));
-      ASSERT_EQ(r.status, 0) << r.output;
-    }
-    WriteFile(dir_.file("net.prototxt"), TinyNet(dir_.file("train_lmdb"), dir_.file("test_lmdb")));
-  }
-
-  // A solver for the tiny net; `extra` overrides/extends fields.
   std::string WriteSolver(const std::string& name, const std::string& extra,
                           const std::string& prefix = "tiny") {
-    const std::string path = dir_.file(name);
-    WriteFile(path, "net: \"" + dir_.file("net.prototxt") +
-                        "\"\ntest_iter: 4\ntest_interval: 20\nbase_lr: 0.01\nmomentum: 0.9\n"
-                        "weight_decay: 0.0005\nlr_policy: \"inv\"\ngamma: 0.0001\npower: 0.75\n"
-                        "display: 10\nrandom_seed: 7\nsnapshot_prefix: \"" +
-                        dir_.file(prefix) + "\"\n" + extra);
-    return path;
+    return job_.WriteSolver(name, extra, prefix);
   }
 
   TempDir dir_;
+  testing::TinyTrainingJob job_{dir_};
 };
 
 TEST_F(CliTrainTest, TrainsLogsLikeCaffeAndWritesModelAndMetrics) {
@@ -137,23 +98,9 @@ TEST_F(CliTrainTest, ResumeFromSnapshotEqualsAnUninterruptedRunBitForBit) {
   ASSERT_EQ(resumed.status, 0) << resumed.output;
   EXPECT_CONTAINS(resumed.output, "Data layers skip 13 batches");
 
-  caffe::NetParameter a, b;
-  ReadBinaryProto(dir_.file("straight_iter_30.caffemodel"), &a);
-  ReadBinaryProto(dir_.file("split_iter_30.caffemodel"), &b);
-  ASSERT_EQ(a.layer_size(), b.layer_size());
-  int compared = 0;
-  for (int i = 0; i < a.layer_size(); ++i) {
-    ASSERT_EQ(a.layer(i).blobs_size(), b.layer(i).blobs_size());
-    for (int j = 0; j < a.layer(i).blobs_size(); ++j) {
-      const auto& x = a.layer(i).blobs(j);
-      const auto& y = b.layer(i).blobs(j);
-      ASSERT_EQ(x.data_size(), y.data_size());
-      EXPECT_EQ(0, std::memcmp(x.data().data(), y.data().data(), sizeof(float) * x.data_size()))
-          << "layer " << a.layer(i).name() << " blob " << j;
-      ++compared;
-    }
-  }
-  EXPECT_EQ(compared, 4);
+  EXPECT_EQ(testing::ExpectSameWeights(dir_.file("straight_iter_30.caffemodel"),
+                                        dir_.file("split_iter_30.caffemodel")),
+            4);
 }
 
 TEST_F(CliTrainTest, SighupSnapshotsAndSigintStops) {

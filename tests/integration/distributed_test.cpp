@@ -14,6 +14,7 @@
 #include "mpi_helpers.h"
 #include "test_helpers.h"
 #include "tiny_mnist.h"
+#include "tiny_training.h"
 
 namespace crema {
 namespace {
@@ -200,6 +201,28 @@ TEST(DistributedTest, TestModeOnThreeRanksEqualsOneRank) {
   EXPECT_NEAR(value(a, "loss"), value(b, "loss"), 1e-5);
 }
 
+// Trains `solver` on 2 ranks with -sync_timeout `timeout` (and `flags`); rank 1 also runs
+// `rank1_hook` in the background, a shell command in which $$ is rank 1's pid. *seconds is
+// how long the job took.
+testing::CommandResult TrainWithRank1Hook(const TempDir& dir, const std::string& solver,
+                                          const std::string& rank1_hook, int timeout,
+                                          const std::string& flags, double* seconds) {
+  const std::string script = dir.file("rank1_hook.sh");
+  WriteFile(script,
+            "#!/bin/sh\n"
+            "if [ \"$OMPI_COMM_WORLD_RANK\" = 1 ]; then (" + rank1_hook + ") & fi\n"
+            "exec " + testing::CremaBinary() + " \"$@\"\n");
+  std::filesystem::permissions(script, std::filesystem::perms::owner_all);
+  const auto start = std::chrono::steady_clock::now();
+  testing::CommandResult r;
+  r.status = testing::RunCommand("timeout 120 " + testing::MpirunPrefix(2) + script +
+                                     " train -solver " + solver + " -sync_timeout " +
+                                     std::to_string(timeout) + " " + flags,
+                                 &r.output);
+  *seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  return r;
+}
+
 // Trains a long job on 2 ranks in which rank 1 sends itself `signal` 2 s after it starts,
 // with -sync_timeout `timeout`; *seconds is how long the job took.
 testing::CommandResult TrainWhileRank1Gets(const TempDir& dir, const std::string& signal,
@@ -209,21 +232,8 @@ testing::CommandResult TrainWhileRank1Gets(const TempDir& dir, const std::string
   WriteDb(dir.file("train"), order);
   WriteFile(dir.file("net.prototxt"), Net(dir.file("train"), 8));
   WriteFile(dir.file("s.prototxt"), Solver(dir.file("net.prototxt"), dir.file("m"), 100000000));
-  const std::string script = dir.file("signal.sh");
-  WriteFile(script,
-            "#!/bin/sh\n"
-            "if [ \"$OMPI_COMM_WORLD_RANK\" = 1 ]; then (sleep 2; kill -" + signal +
-                " $$) & fi\n"
-            "exec " + testing::CremaBinary() + " \"$@\"\n");
-  std::filesystem::permissions(script, std::filesystem::perms::owner_all);
-  const auto start = std::chrono::steady_clock::now();
-  testing::CommandResult r;
-  r.status = testing::RunCommand("timeout 120 " + testing::MpirunPrefix(2) + script +
-                                     " train -solver " + dir.file("s.prototxt") +
-                                     " -sync_timeout " + std::to_string(timeout),
-                                 &r.output);
-  *seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
-  return r;
+  return TrainWithRank1Hook(dir, dir.file("s.prototxt"), "sleep 2; kill -" + signal + " $$",
+                            timeout, "", seconds);
 }
 
 TEST(DistributedTest, AStoppedRankEndsTheJobWithinTheTimeoutNamingIt) {
@@ -246,6 +256,42 @@ TEST(DistributedTest, AKilledRankEndsTheJob) {
   EXPECT_NE(r.status, 0) << r.output;
   EXPECT_NE(r.status, 124) << "the job hung until the outer timeout:\n" << r.output;
   EXPECT_CONTAINS(r.output, "rank 1");
+}
+
+TEST(DistributedTest, AKilledRankEndsTheJobAndResumingEndsLikeAnUninterruptedRun) {
+  TempDir dir;
+  std::vector<int> order;
+  for (int s = 0; s < 256; ++s) order.push_back(s);
+  WriteDb(dir.file("train"), order);
+  WriteFile(dir.file("net.prototxt"), Net(dir.file("train"), 8));
+  constexpr int kMaxIter = 3000;
+  WriteFile(dir.file("straight.prototxt"), Solver(dir.file("net.prototxt"), dir.file("s"),
+                                                  kMaxIter, "snapshot: 50\n"));
+  const auto straight = MpiCrema(2, "train -solver " + dir.file("straight.prototxt"));
+  ASSERT_EQ(straight.status, 0) << straight.output;
+
+  // Rank 1 dies (SIGKILL) once the snapshot at iteration 100 is on disk, somewhere in a later
+  // iteration: rank 0 must end the job within the timeout, naming it.
+  const std::string killed = dir.file("killed.prototxt");
+  WriteFile(killed, Solver(dir.file("net.prototxt"), dir.file("k"), kMaxIter, "snapshot: 50\n"));
+  double seconds = 0;
+  const auto r = TrainWithRank1Hook(
+      dir, killed,
+      "while [ ! -e " + dir.file("k_iter_100.solverstate") + " ]; do sleep 0.01; done; kill -KILL $$",
+      5, "", &seconds);
+  ASSERT_NE(r.status, 0) << "the job finished before rank 1 was killed:\n" << r.output;
+  EXPECT_NE(r.status, 124) << "the job hung until the outer timeout:\n" << r.output;
+  EXPECT_LT(seconds, 60);
+  EXPECT_CONTAINS(r.output, "rank 1");
+  EXPECT_FALSE(std::filesystem::exists(dir.file("k_iter_" + std::to_string(kMaxIter) + ".caffemodel")));
+
+  // Resumed from the latest snapshot on 2 ranks, the run ends with the uninterrupted run's
+  // weights, bit for bit.
+  const auto resumed = MpiCrema(2, "train -solver " + killed + " -snapshot latest");
+  ASSERT_EQ(resumed.status, 0) << resumed.output;
+  EXPECT_CONTAINS(resumed.output, "Restoring previous solver status from " + dir.file("k_iter_"));
+  const std::string final_model = "_iter_" + std::to_string(kMaxIter) + ".caffemodel";
+  EXPECT_EQ(testing::ExpectSameWeights(dir.file("s" + final_model), dir.file("k" + final_model)), 8);
 }
 
 // BatchNorm's running statistics follow each rank's shard; the saved model holds their

@@ -158,6 +158,12 @@ TEST(ProtoIoTest, SyntaxErrorNamesFileLineAndColumn) {
   EXPECT_EQ(message.rfind(path + ":4:", 0), 0u) << message;
   EXPECT_TRUE(Contains(message, "colour")) << message;
 
+  // A block left open: the parser reaches the end of the text, and says so (issue 7).
+  testing::WriteFile(path, "name: \"net\"\nlayer {\n  name: \"a\"\n");
+  message = ThrowsMessage([&] { ReadTextProto(path, &net); }, ErrorCode::kInvalidArgument);
+  EXPECT_EQ(message.rfind(path + ":4:1: ", 0), 0u) << message;
+  EXPECT_TRUE(Contains(message, "got: the end of the file")) << message;
+
   // In-memory text names its source the same way.
   message = ThrowsMessage([&] { ParseTextProto("name: 3 4", "inline", &net); },
                           ErrorCode::kInvalidArgument);

@@ -83,6 +83,26 @@ TEST(DropoutLayerTest, MaskChangesBetweenIterations) {
   EXPECT_FALSE(std::equal(first.begin(), first.end(), y.cpu_data()));
 }
 
+TEST(DropoutLayerTest, SkipBatchesGoesOnWithTheMasksOfTheSkippedPasses) {
+  // Three passes in a row equal two skipped passes and one run: what a resumed run relies on.
+  Blob x({500}), straight, resumed;
+  FillUniform(&x, 1.f, 2.f, 34);
+  DropoutLayer a(DropoutParam("TRAIN")), b(DropoutParam("TRAIN"));
+  SetRandomSeed(12);
+  a.SetUp({&x}, {&straight});
+  for (int pass = 0; pass < 3; ++pass) a.Forward({&x}, {&straight});
+  SetRandomSeed(12);
+  b.SetUp({&x}, {&resumed});
+  b.SkipBatches(2);
+  b.Forward({&x}, {&resumed});
+  for (int i = 0; i < x.count(); ++i) ASSERT_EQ(straight.cpu_data()[i], resumed.cpu_data()[i]) << i;
+  // Not a mask that ignores the passes: one pass fewer gives another.
+  SetRandomSeed(12);
+  b.SkipBatches(1);
+  b.Forward({&x}, {&resumed});
+  EXPECT_FALSE(std::equal(straight.cpu_data(), straight.cpu_data() + x.count(), resumed.cpu_data()));
+}
+
 TEST(DropoutLayerTest, TestPhaseIsIdentity) {
   Blob x({3, 50}), y;
   FillUniform(&x, -1.f, 1.f, 34);

@@ -170,7 +170,8 @@ TEST(ImageDataLayerTest, SetUpErrorsNameTheLayerAndFile) {
   {
     ImageDataLayer layer(Param(dir, 2));
     ExpectError([&] { layer.SetUp({}, {&data, &label}); }, ErrorCode::kInvalidArgument,
-                {"none of the 1 images"});
+                {"none of the 1 images", "the first, '" + dir.file("images/none.png") +
+                                             "', cannot be read"});
   }
   std::filesystem::remove(dir.file("list.txt"));
   {

@@ -95,6 +95,15 @@ TEST(InnerProductLayerTest, BatchMayChangeButNotK) {
   }
 }
 
+TEST(InnerProductLayerTest, AWeightTooLargeForABlobIsSaidOfTheLayer) {
+  // The blob's own error does not know the layer; SetUp adds it (issue 7).
+  InnerProductLayer layer(LayerFromText(
+      "name: 'ip' type: 'InnerProduct' inner_product_param { num_output: 400000000 }"));
+  Blob bottom({2, 144}), top;
+  testing::ExpectError([&] { layer.SetUp({&bottom}, {&top}); }, ErrorCode::kInvalidArgument,
+                       {"Layer 'ip' (InnerProduct): ", "400000000 144", "INT_MAX"});
+}
+
 TEST(InnerProductLayerTest, BadParametersNameTheLayer) {
   for (const std::string& params : {std::string("num_output: 0"),
                                     std::string("num_output: 3 axis: 3"),

@@ -11,6 +11,7 @@
 
 #include "crema/core/error.h"
 #include "crema/io/proto_io.h"
+#include "crema/net/net_file.h"
 #include "crema/net/net_rules.h"
 #include "test_helpers.h"
 
@@ -604,6 +605,77 @@ TEST(NetTest, CopyTrainedLayersAcceptsLegacyDims) {
   EXPECT_EQ(w.shape(), (std::vector<int>{4, 3}));
   EXPECT_EQ(w.cpu_data()[11], 12.f);
   EXPECT_EQ(target.layer_by_name("ip")->blobs()[1]->cpu_data()[3], -4.f);
+}
+
+TEST(NetTest, CopyTrainedLayersNamesTheBlobAModelDeclaresWrongly) {
+  // Issue 7: a blob's own complaint ("holds 5 values") names its layer and index.
+  Net target(NetFromText(kSmallNet));
+  NetParameter trained;
+  target.ToProto(&trained);
+  caffe::LayerParameter* ip = nullptr;
+  for (auto& layer : *trained.mutable_layer()) {
+    if (layer.name() == "ip") ip = &layer;
+  }
+  ASSERT_NE(ip, nullptr);
+  ip->mutable_blobs(0)->mutable_data()->Truncate(5);
+  testing::ExpectError([&] { target.CopyTrainedLayersFrom(trained); }, ErrorCode::kCorruption,
+                       {"cannot copy weights into layer 'ip': blob 0: ", "holds 5 values"});
+  ip->mutable_blobs(0)->Clear();
+  ip->mutable_blobs(0)->mutable_shape()->add_dim(-4);
+  testing::ExpectError([&] { target.CopyTrainedLayersFrom(trained); }, ErrorCode::kCorruption,
+                       {"cannot copy weights into layer 'ip': blob 0: ", "-4"});
+}
+
+TEST(NetTest, AModelSharingNoLayerWithTheNetIsRefused) {
+  testing::TempDir dir;
+  Net target(NetFromText(kSmallNet));
+  NetParameter model;
+  target.ToProto(&model);
+  for (auto& layer : *model.mutable_layer()) layer.set_name("other_" + layer.name());
+  WriteBinaryProto(dir.file("other.caffemodel"), model);
+  testing::ExpectError([&] { target.CopyTrainedLayersFromFile(dir.file("other.caffemodel")); },
+                       ErrorCode::kInvalidArgument,
+                       {dir.file("other.caffemodel") + ": ", "net 'small'", "'ip'", "'other_ip'",
+                        "another net"});
+  testing::WriteFile(dir.file("empty.caffemodel"), "");
+  testing::ExpectError([&] { target.CopyTrainedLayersFromFile(dir.file("empty.caffemodel")); },
+                       ErrorCode::kInvalidArgument, {"empty.caffemodel", "another net"});
+  // One shared layer is enough: fine-tuning renames the layers it learns afresh.
+  for (auto& layer : *model.mutable_layer()) {
+    if (layer.name() == "other_ip") layer.set_name("ip");
+  }
+  WriteBinaryProto(dir.file("partial.caffemodel"), model);
+  EXPECT_NO_THROW(target.CopyTrainedLayersFromFile(dir.file("partial.caffemodel")));
+}
+
+TEST(NetTest, BuildNetFromFileSaysOnWhichLineTheLayerIs) {
+  testing::TempDir dir;
+  const std::string path = dir.file("net.prototxt");
+  testing::WriteFile(path,
+                     "name: \"n\"\n"
+                     "layer { name: \"data\" type: \"Input\" top: \"x\"\n"
+                     "        input_param { shape { dim: 2 dim: 3 dim: 4 dim: 4 } } }\n"
+                     "layer { name: \"conv\" type: \"Convolution\" bottom: \"x\" top: \"y\"\n"
+                     "        include { phase: TRAIN }\n"
+                     "        convolution_param { num_output: 2 kernel_size: 3 } }\n"
+                     "layer { name: \"conv\" type: \"Convolution\" bottom: \"x\" top: \"y\"\n"
+                     "        include { phase: TEST }\n"
+                     "        convolution_param { num_output: 2 kernel_size: 3 group: 2 } }\n");
+  NetParameter param = ReadNetFile(path);
+  param.mutable_state()->set_phase(caffe::TEST);
+  // Of the two layers named 'conv', the one the TEST net includes, on line 7.
+  testing::ExpectError([&] { BuildNetFromFile(path, param); }, ErrorCode::kInvalidArgument,
+                       {path + ":7: Layer 'conv' (Convolution): group 2"});
+  param.mutable_state()->set_phase(caffe::TRAIN);
+  EXPECT_NO_THROW(BuildNetFromFile(path, param));
+  // A wiring error is placed on its layer's line too.
+  param.mutable_layer(1)->set_bottom(0, "nothing");
+  try {
+    BuildNetFromFile(path, param);
+    ADD_FAILURE() << "no error";
+  } catch (const Error& e) {
+    EXPECT_EQ(std::string(e.what()).rfind(path + ":4: layer 'conv'", 0), 0u) << e.what();
+  }
 }
 
 // ---------------------------------------------------------------------------------------

@@ -168,6 +168,26 @@ TEST(SgdSolverTest, SnapshotRestoreAndContinueEqualsUninterruptedRun) {
   }
 }
 
+TEST(SgdSolverTest, ResumeWithDropoutEqualsUninterruptedRun) {
+  // Dropout draws from the thread's generator at every pass: a resumed run must go on with
+  // the masks the interrupted run would have drawn, not start them over.
+  TempDir dir;
+  caffe::SolverParameter param = testing::TinySolverParam("SGD", "momentum: 0.9", "");
+  caffe::NetParameter* net = param.mutable_net_param();
+  caffe::LayerParameter dropout;
+  ASSERT_TRUE(google::protobuf::TextFormat::ParseFromString(
+      "name: 'drop' type: 'Dropout' bottom: 'data' top: 'dropped' "
+      "dropout_param { dropout_ratio: 0.3 }",
+      &dropout));
+  *net->mutable_layer()->Add() = dropout;
+  net->mutable_layer()->SwapElements(1, 3);  // data, drop, ip, loss
+  net->mutable_layer()->SwapElements(2, 3);
+  net->mutable_layer(2)->set_bottom(0, "dropped");
+  ASSERT_EQ(net->layer(1).name(), "drop");
+  ASSERT_EQ(net->layer(2).name(), "ip");
+  testing::ExpectResumeEqualsUninterrupted(param, dir.path(), 2, 5);
+}
+
 TEST(SgdSolverTest, SolverStateHoldsIterHistoryAndModelPath) {
   TempDir dir;
   auto solver = CreateSolver(MakeSolverParam("", dir.file("x")));

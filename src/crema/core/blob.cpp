@@ -69,11 +69,16 @@ int Blob::offset(int n, int c, int h, int w) const {
 std::string Blob::ShapeString(const std::vector<int>& shape) {
   std::ostringstream os;
   int64_t count = 1;
+  bool overflow = false;  // a shape read from a hostile file may hold more than 2^63 values
   for (int d : shape) {
     os << d << ' ';
-    count *= d;
+    overflow = overflow || __builtin_mul_overflow(count, static_cast<int64_t>(d), &count);
   }
-  os << '(' << count << ')';
+  if (overflow) {
+    os << "(more than 2^63)";
+  } else {
+    os << '(' << count << ')';
+  }
   return os.str();
 }
 

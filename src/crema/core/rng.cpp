@@ -17,6 +17,15 @@ void SetRandomSeed(uint64_t seed) {
   t_engine = std::make_unique<RngEngine>(static_cast<RngEngine::result_type>(seed));
 }
 
+uint64_t SplitMix64(uint64_t x) {
+  x += 0x9e3779b97f4a7c15ULL;
+  x = (x ^ (x >> 30)) * 0xbf58476d1ce4e5b9ULL;
+  x = (x ^ (x >> 27)) * 0x94d049bb133111ebULL;
+  return x ^ (x >> 31);
+}
+
+uint64_t RandomKey(uint64_t seed, uint64_t item) { return SplitMix64(seed ^ SplitMix64(item)); }
+
 void RngUniform(int n, float a, float b, float* r) {
   std::uniform_real_distribution<float> dist(a, b);
   auto& engine = ThreadRng();

@@ -27,6 +27,13 @@ void RngBernoulli(int n, float p, unsigned* r);
 // A uniformly distributed integer in [0, n). REQUIRES: n > 0.
 int RngInt(int n);
 
+// SplitMix64's output function: a well-mixed 64-bit value from any 64-bit input.
+uint64_t SplitMix64(uint64_t x);
+// A 64-bit key mixing a seed and an item number. Random streams keyed this way (augmentation
+// per data item, dropout masks per pass) depend on the item number alone, not on what was
+// drawn before, so any number of threads and a resumed run draw the same values.
+uint64_t RandomKey(uint64_t seed, uint64_t item);
+
 }  // namespace crema
 
 #endif  // CREMA_CORE_RNG_H_

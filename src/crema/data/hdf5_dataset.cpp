@@ -18,7 +18,12 @@ static_assert(std::is_same_v<hid_t, int64_t>, "Hdf5File stores an hid_t in an in
 namespace {
 
 std::recursive_mutex& Hdf5Mutex() {
+  // Every object is closed by its owner, so HDF5 has nothing to clean up at exit; after a
+  // corrupt file its clean-up can fail and print "infinite loop closing library" and a dump
+  // of its state after crema's error. This runs before the first HDF5 call, as it must.
+  static const bool no_atexit = H5dont_atexit() >= 0;
   static std::recursive_mutex mutex;
+  (void)no_atexit;
   return mutex;
 }
 

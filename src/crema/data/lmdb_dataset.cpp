@@ -13,6 +13,7 @@
 #include <glog/logging.h>
 
 #include "crema/core/error.h"
+#include "crema/data/lmdb_check.h"
 
 namespace crema {
 
@@ -90,6 +91,16 @@ LmdbReader::LmdbReader(const std::string& path) : path_(path) {
     if (txn_ != nullptr) mdb_txn_abort(txn_);
     mdb_env_close(env_);
     throw error;
+  }
+  // LMDB trusts every page it maps: a file cut short or a flipped bit would kill the process
+  // (SIGBUS, SIGSEGV). Check the pages of this transaction's snapshot first.
+  try {
+    CheckLmdbDataFile(DataFile(path_), mdb_txn_id(txn_));
+  } catch (const Error&) {
+    mdb_cursor_close(cursor_);
+    mdb_txn_abort(txn_);
+    mdb_env_close(env_);
+    throw;
   }
   size_ = static_cast<int64_t>(stat.ms_entries);
   SeekToFirst();

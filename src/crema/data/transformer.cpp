@@ -11,13 +11,6 @@ namespace crema {
 
 namespace {
 
-uint64_t SplitMix64(uint64_t x) {
-  x += 0x9e3779b97f4a7c15ULL;
-  x = (x ^ (x >> 30)) * 0xbf58476d1ce4e5b9ULL;
-  x = (x ^ (x >> 27)) * 0x94d049bb133111ebULL;
-  return x ^ (x >> 31);
-}
-
 // Successive draws from one key: a uniform integer in [0, n).
 class KeyedDraws {
  public:
@@ -32,8 +25,6 @@ class KeyedDraws {
 };
 
 }  // namespace
-
-uint64_t RandomKey(uint64_t seed, uint64_t item) { return SplitMix64(seed ^ SplitMix64(item)); }
 
 DataTransformer::DataTransformer(const caffe::TransformationParameter& param,
                                  caffe::Phase phase)

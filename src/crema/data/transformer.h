@@ -34,6 +34,7 @@
 #include <string>
 #include <vector>
 
+#include "crema/core/rng.h"
 #include "crema/data/datum.h"
 #include "crema/data/image_codec.h"
 #include "crema/proto/caffe.pb.h"
@@ -78,9 +79,6 @@ class DataTransformer {
   // mean_value as given (empty without).
   std::vector<float> mean_values_;
 };
-
-// A 64-bit key mixing a seed and an item number (SplitMix64), for Transform's random_key.
-uint64_t RandomKey(uint64_t seed, uint64_t item);
 
 }  // namespace crema
 

@@ -30,7 +30,10 @@ class FirstErrorCollector : public google::protobuf::io::ErrorCollector {
   void AddError(int line, int column, const std::string& message) override {
     if (!first_.empty()) return;
     column = ColumnOfUnknownField(line, column, message);
-    first_ = StrCat(source_, ":", line + 1, ":", column + 1, ": ", message);
+    // At the end of the text the parser names no token ("Expected identifier, got: ").
+    const bool at_end = message.ends_with("got: ");
+    first_ = StrCat(source_, ":", line + 1, ":", column + 1, ": ", message,
+                    at_end ? "the end of the file" : "");
   }
   void AddWarning(int, int, const std::string&) override {}
   const std::string& first() const { return first_; }
@@ -92,8 +95,12 @@ void WriteStringToFile(const std::string& path, const std::string& contents) {
     }
     written += static_cast<size_t>(n);
   }
-  if (::fsync(fd) != 0 || ::close(fd) != 0) {
-    Error error = IOErrorFromErrno("flush", tmp);
+  // The descriptor is closed whether or not fsync succeeds.
+  const bool synced = ::fsync(fd) == 0;
+  const Error sync_error = IOErrorFromErrno("flush", tmp);
+  const bool closed = ::close(fd) == 0;
+  if (!synced || !closed) {
+    const Error error = synced ? IOErrorFromErrno("flush", tmp) : sync_error;
     ::unlink(tmp.c_str());
     throw error;
   }
@@ -102,6 +109,16 @@ void WriteStringToFile(const std::string& path, const std::string& contents) {
     ::unlink(tmp.c_str());
     throw error;
   }
+  SyncParentDirectory(path);
+}
+
+void SyncParentDirectory(const std::string& path) {
+  std::filesystem::path parent = std::filesystem::path(path).parent_path();
+  if (parent.empty()) parent = ".";
+  const int fd = ::open(parent.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  if (fd < 0) return;
+  (void)::fsync(fd);
+  ::close(fd);
 }
 
 namespace {

@@ -7,8 +7,9 @@
 //
 // Errors: a missing or unreadable file throws IOError; a syntax error throws InvalidArgument
 // "path:line:col: message"; undecodable binary contents throw Corruption naming the file.
-// Writes go to a temporary file in the same directory that is renamed into place, so a crash
-// never leaves a half-written file under the final name.
+// Writes go to a temporary file in the same directory that is flushed to disk and renamed
+// into place, so a crash never leaves a half-written file under the final name, and a failed
+// write (a full disk) removes its temporary file and leaves what was there before.
 #ifndef CREMA_IO_PROTO_IO_H_
 #define CREMA_IO_PROTO_IO_H_
 
@@ -34,6 +35,9 @@ void WriteBinaryProto(const std::string& path, const google::protobuf::Message& 
 std::string ReadFileToString(const std::string& path);
 // Atomic whole-file write (temporary file + fsync + rename); throws IOError naming the file.
 void WriteStringToFile(const std::string& path, const std::string& contents);
+// Flushes the directory entry of a file just renamed into place, so the rename itself
+// survives a power loss. Best effort: some file systems refuse fsync on a directory.
+void SyncParentDirectory(const std::string& path);
 
 // A net prototxt, upgraded to the current format. With `layer_lines`, also the 1-based line
 // on which each layer of the result begins (0 where an upgrade merged or dropped layers).

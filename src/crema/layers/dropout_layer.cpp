@@ -5,6 +5,7 @@
 #include <cstdint>
 #include <cstring>
 
+#include "crema/core/rank.h"
 #include "crema/core/rng.h"
 
 namespace crema {
@@ -37,15 +38,24 @@ void DropoutLayer::ForwardCpu(const BlobVec& bottom, const BlobVec& top) {
     if (x != y) std::memcpy(y, x, sizeof(float) * count);
     return;
   }
-  // Keep an element when a raw 32-bit draw is at or above p·2^32: one generator call per
-  // element, P(keep) = 1 − p to within 2^-32.
+  // Keep element i when the high 32 bits of SplitMix64(key + i) are at or above p·2^32:
+  // P(keep) = 1 − p to within 2^-32, and each element independent of the others, so the
+  // loop runs on any number of threads.
   unsigned* mask = mask_.data();
-  RngEngine& rng = ThreadRng();
+  const uint64_t key = RandomKey(ThreadRng()(), static_cast<uint64_t>(GetRankInfo().rank));
   const uint32_t threshold = threshold_;
-  for (int i = 0; i < count; ++i) mask[i] = static_cast<uint32_t>(rng()) >= threshold ? 1u : 0u;
   const float scale = scale_;
 #pragma omp parallel for if (count >= kParallelMin) schedule(static)
-  for (int i = 0; i < count; ++i) y[i] = mask[i] ? x[i] * scale : 0.f;
+  for (int i = 0; i < count; ++i) {
+    mask[i] = static_cast<uint32_t>(SplitMix64(key + static_cast<uint64_t>(i)) >> 32) >= threshold;
+    y[i] = mask[i] ? x[i] * scale : 0.f;
+  }
+}
+
+void DropoutLayer::SkipBatches(int64_t batches) {
+  // One draw per TRAIN Forward (and none elsewhere in training) keeps the thread's stream
+  // where the interrupted run left it.
+  ThreadRng().discard(static_cast<unsigned long long>(batches));
 }
 
 void DropoutLayer::BackwardCpu(const BlobVec& top, const std::vector<bool>& propagate_down,

@@ -5,10 +5,13 @@
 //   TEST:   y = x,  ∂E/∂x = ∂E/∂y
 //
 // p = dropout_param.dropout_ratio (default 0.5), REQUIRES 0 <= p < 1 (else SetUp throws
-// InvalidArgument naming the layer). The phase is the layer's (LayerParameter.phase). Masks
-// come from the calling thread's generator (core/rng.h), one raw draw per element, so
-// SetRandomSeed makes them reproducible. One bottom, one top of the same shape; may run in
-// place. A layer is used by one thread at a time.
+// InvalidArgument naming the layer). The phase is the layer's (LayerParameter.phase).
+// Each TRAIN Forward takes one draw from the calling thread's generator (core/rng.h) and
+// derives the whole mask from it and the job's rank: SetRandomSeed makes masks reproducible,
+// every rank has its own, the mask is computed on any number of threads, and SkipBatches(n)
+// discards n draws, so a run resumed from a snapshot goes on with the masks the interrupted
+// run would have drawn. One bottom, one top of the same shape; may run in place. A layer is
+// used by one thread at a time.
 #ifndef CREMA_LAYERS_DROPOUT_LAYER_H_
 #define CREMA_LAYERS_DROPOUT_LAYER_H_
 
@@ -27,6 +30,7 @@ class DropoutLayer : public NeuronLayer {
   bool BackwardReadsBottomData(int) const override { return false; }
   bool BackwardReadsTopData(int) const override { return false; }
   void Reshape(const BlobVec& bottom, const BlobVec& top) override;
+  void SkipBatches(int64_t batches) override;
 
  protected:
   void LayerSetUp(const BlobVec& bottom, const BlobVec& top) override;

@@ -165,7 +165,8 @@ void HDF5DataLayer::ReadShapes() {
     for (int64_t d : row_dims_[t]) {
       if (d > INT_MAX || (d != 0 && count > INT_MAX / d)) {
         Fail("top '", layer_param_.top(t), "' of batch_size ", batch_size_, " with rows of ",
-             ShapeText(row_dims_[t]), " would hold more than 2^31 values");
+             ShapeText(row_dims_[t]), " (dataset '", layer_param_.top(t), "' of '",
+             files_[0].path, "') would hold more than 2^31 values");
       }
       count *= d;
       shape.push_back(static_cast<int>(d));

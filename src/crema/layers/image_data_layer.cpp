@@ -53,16 +53,25 @@ void ImageDataLayer::LayerSetUp(const BlobVec& /*bottom*/, const BlobVec& top) {
   // The first usable image fixes the shape of every batch.
   Image first;
   bool found = false;
+  std::string first_bad, first_why;  // the first image that failed, for when all do
   for (const ImageListEntry& entry : entries_) {
     std::string bytes;
-    if (ReadFileBytes(root_ + entry.path, &bytes) &&
-        DecodeImage(bytes, color_mode_, new_height_, new_width_, &first)) {
+    const bool read = ReadFileBytes(root_ + entry.path, &bytes);
+    if (read && DecodeImage(bytes, color_mode_, new_height_, new_width_, &first)) {
       found = true;
       break;
     }
-    ReportBadImage(root_ + entry.path, "cannot be read as an image");
+    const char* why = read ? "is not a decodable image" : "cannot be read (missing or unreadable)";
+    if (first_bad.empty()) {
+      first_bad = root_ + entry.path;
+      first_why = why;
+    }
+    ReportBadImage(root_ + entry.path, why);
   }
-  if (!found) Fail("none of the ", entries_.size(), " images of '", p.source(), "' can be read");
+  if (!found) {
+    Fail("none of the ", entries_.size(), " images of '", p.source(), "' can be read; the first, '",
+         first_bad, "', ", first_why);
+  }
   image_shape_ = {first.channels, first.height, first.width};
   data_shape_ = WithErrorContext(Describe(), [&] { return transformer_->InferBlobShape(image_shape_); });
   data_shape_[0] = batch_size_;

@@ -1,6 +1,7 @@
 #include "crema/layers/layer.h"
 
 #include <cstring>
+#include <new>
 
 #include "crema/backend/cpu/blas.h"
 #include "crema/core/rank.h"
@@ -22,6 +23,13 @@ const std::vector<std::string>& Layer::batch_ids() const {
 
 namespace {
 const char* Plural(int n) { return n == 1 ? "" : "s"; }
+
+template <typename Blobs>
+std::string Shapes(const Blobs& blobs) {
+  std::string shapes;
+  for (const auto& blob : blobs) shapes += (shapes.empty() ? "" : ", ") + blob->shape_string();
+  return shapes.empty() ? "none" : shapes;
+}
 }  // namespace
 
 void Layer::CheckBlobCounts(const BlobVec& bottom, const BlobVec& top) const {
@@ -54,10 +62,19 @@ void Layer::CheckBlobCounts(const BlobVec& bottom, const BlobVec& top) const {
 }
 
 void Layer::SetUp(const BlobVec& bottom, const BlobVec& top) {
-  CheckBlobCounts(bottom, top);
-  LayerSetUp(bottom, top);
-  Reshape(bottom, top);
-  SetLossWeights(top);
+  try {
+    CheckBlobCounts(bottom, top);
+    LayerSetUp(bottom, top);
+    Reshape(bottom, top);
+    SetLossWeights(top);
+  } catch (const Error& e) {
+    // What a blob or a helper throws does not know which layer asked: say it.
+    if (std::strstr(e.what(), StrCat("'", name(), "'").c_str()) != nullptr) throw;
+    throw Error(e.code(), StrCat(Describe(), ": ", e.what()));
+  } catch (const std::bad_alloc&) {
+    throw Unsupported(StrCat(Describe(), ": out of memory setting up its blobs (parameters ",
+                             Shapes(blobs_), "; tops ", Shapes(top), ")"));
+  }
 }
 
 void Layer::SetLossWeights(const BlobVec& top) {

@@ -16,7 +16,8 @@
 // the ones Caffe stores in a .caffemodel. A layer is used by one thread at a time.
 //
 // Errors: SetUp and Reshape throw crema::Error (InvalidArgument naming the layer) for bad
-// parameters or shapes. Forward/Backward never throw on inputs that passed Reshape.
+// parameters or shapes; SetUp names the layer in whatever it throws, and reports running out
+// of memory as Unsupported. Forward/Backward never throw on inputs that passed Reshape.
 #ifndef CREMA_LAYERS_LAYER_H_
 #define CREMA_LAYERS_LAYER_H_
 
@@ -139,7 +140,8 @@ class Layer {
   void ToProto(caffe::LayerParameter* param, bool write_diff = false) const;
 
   // Sequential data layers skip `batches` batches of their dataset, so a run resumed from a
-  // snapshot reads what the interrupted run would have read next. Other layers ignore it.
+  // snapshot reads what the interrupted run would have read next; layers with random draws
+  // per pass (Dropout) move on to the pass that comes next. Other layers ignore it.
   // REQUIRES: called before the first Forward.
   virtual void SkipBatches(int64_t /*batches*/) {}
 

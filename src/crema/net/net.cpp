@@ -7,6 +7,7 @@
 #include <set>
 
 #include "crema/backend/cpu/blas.h"
+#include "crema/data/hdf5_dataset.h"
 #include "crema/io/proto_io.h"
 #include "crema/layers/registry.h"
 #include "crema/net/memory_plan.h"
@@ -549,29 +550,69 @@ void Net::CopyTrainedLayersFrom(const caffe::NetParameter& trained) {
                   "cannot copy weights into layer '", source.name(), "': the model holds ",
                   source.blobs_size(), " blobs for it, the net has ", target.size());
     for (int j = 0; j < source.blobs_size(); ++j) {
-      if (!target[j]->ShapeEquals(source.blobs(j))) {
-        throw InvalidArgument(StrCat(
-            "cannot copy weights into layer '", source.name(), "': blob ", j, " has shape ",
-            Blob::ShapeString(Blob::ProtoShape(source.blobs(j))), " in the model but ",
-            target[j]->shape_string(),
-            " in the net (rename the layer to learn its parameters from scratch)"));
+      const caffe::BlobProto& blob = source.blobs(j);
+      // A blob the model declares wrongly (a dimension out of range, fewer values than its
+      // shape holds) is reported as this blob of this layer.
+      const std::string where =
+          StrCat("cannot copy weights into layer '", source.name(), "': blob ", j);
+      if (!target[j]->ShapeEquals(blob)) {
+        const std::vector<int> shape =
+            WithErrorContext(where, [&] { return Blob::ProtoShape(blob); });
+        throw InvalidArgument(StrCat(where, " has shape ", Blob::ShapeString(shape),
+                                     " in the model but ", target[j]->shape_string(),
+                                     " in the net (rename the layer to learn its parameters "
+                                     "from scratch)"));
       }
-      target[j]->FromProto(source.blobs(j), /*reshape=*/false);
+      WithErrorContext(where, [&] { target[j]->FromProto(blob, /*reshape=*/false); });
     }
   }
+}
+
+namespace {
+
+// 'a', 'b', 'c' (at most five names, then how many more).
+std::string QuotedList(const std::vector<std::string>& names) {
+  std::string list;
+  for (size_t i = 0; i < names.size() && i < 5; ++i) list += StrCat(i ? ", '" : "'", names[i], "'");
+  if (names.size() > 5) list += StrCat(" and ", names.size() - 5, " more");
+  return list.empty() ? "none" : list;
+}
+
+}  // namespace
+
+void Net::CheckModelFits(const std::vector<std::string>& model_layers) const {
+  // A model sharing no layer with parameters with this net is the model of another net:
+  // copying nothing from it would silently leave every weight at its initial value.
+  std::vector<std::string> learnable;
+  for (size_t i = 0; i < layers_.size(); ++i) {
+    if (layers_[i]->blobs().empty()) continue;
+    const auto& name = layer_names_[i];
+    if (std::find(model_layers.begin(), model_layers.end(), name) != model_layers.end()) return;
+    learnable.push_back(name);
+  }
+  if (learnable.empty()) return;
+  throw InvalidArgument(StrCat("the model has no weights for any layer of net '", name_,
+                               "' (its layers with parameters: ", QuotedList(learnable),
+                               "; the model's layers: ", QuotedList(model_layers),
+                               "); is it the model of another net?"));
 }
 
 void Net::CopyTrainedLayersFromFile(const std::string& path) {
   try {
     if (IsHdf5File(path)) {
       CopyTrainedLayersFromHdf5(this, path);
+      CheckModelFits(Hdf5File::Open(path).List("data"));
     } else {
-      CopyTrainedLayersFrom(ReadNetParamsFromBinaryFile(path));
+      const caffe::NetParameter model = ReadNetParamsFromBinaryFile(path);
+      CopyTrainedLayersFrom(model);
+      std::vector<std::string> model_layers;
+      for (const auto& layer : model.layer()) model_layers.push_back(layer.name());
+      CheckModelFits(model_layers);
     }
   } catch (const Error& e) {
     // Say which file when the message does not already.
     const std::string what = e.what();
-    if (what.find(path) != std::string::npos) throw;
+    if (what.rfind(path + ":", 0) == 0 || what.find("'" + path + "'") != std::string::npos) throw;
     throw Error(e.code(), StrCat(path, ": ", what));
   }
 }

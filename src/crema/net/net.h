@@ -117,6 +117,9 @@ class Net {
   void CopyTrainedLayersFrom(const caffe::NetParameter& trained);
   // Reads a .caffemodel (binary NetParameter, legacy formats upgraded) or a .caffemodel.h5
   // (HDF5: a name ending in ".h5" or HDF5 contents, net/net_hdf5.h) and copies from it.
+  // Throws what CopyTrainedLayersFrom throws, and InvalidArgument when the net has layers
+  // with parameters and the model names none of them (the model of another net); every
+  // message names the file.
   void CopyTrainedLayersFromFile(const std::string& path);
   // Makes this net's parameters share memory with the same-named layers of `other` (test
   // nets share the train net's weights). Shapes must match.
@@ -172,6 +175,9 @@ class Net {
   int AppendBottom(const caffe::LayerParameter& param, int layer_id, int bottom_id,
                    std::map<std::string, int>* available);
   void AppendParam(int layer_id, int param_id);
+  // Throws unless one of `model_layers` names a layer of this net that has parameters (or
+  // none has any).
+  void CheckModelFits(const std::vector<std::string>& model_layers) const;
   void DecideBackward(bool force_backward);
   // Offers each layer the copies of its bottoms that the layers writing them keep anyway
   // (Layer::KeptTopCopy, UseKeptBottomCopy).

@@ -9,16 +9,29 @@
 // Errors: IOError for an unreadable file or a directory, InvalidArgument (file:line:column)
 // for a syntax error or "file: the net has no layers", NotFound (file:line) for an unknown
 // layer type.
+//
+// BuildNetFromFile builds the Net and says where in the file a layer that cannot be built is
+// written:
+//
+//   net.prototxt:7: Layer 'conv' (Convolution): group 2 does not divide the 3 input channels
 #ifndef CREMA_NET_NET_FILE_H_
 #define CREMA_NET_NET_FILE_H_
 
+#include <memory>
 #include <string>
 
+#include "crema/net/net.h"
 #include "crema/proto/caffe.pb.h"
 
 namespace crema {
 
 caffe::NetParameter ReadNetFile(const std::string& path);
+
+// The Net of `param`, which ReadNetFile read from `path` (its state and data layers may have
+// been changed since, not its layers' names). Throws what the Net constructor throws, with
+// "path:line: " before the message when it names a layer of the file (the line that layer
+// begins on; of two layers of one name, the one the net's state includes), "path: " otherwise.
+std::unique_ptr<Net> BuildNetFromFile(const std::string& path, const caffe::NetParameter& param);
 
 }  // namespace crema
 

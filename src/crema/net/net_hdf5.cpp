@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "crema/core/error.h"
+#include "crema/io/proto_io.h"
 
 namespace crema {
 
@@ -72,6 +73,7 @@ void WriteHdf5FileAtomically(const std::string& path,
     std::remove(tmp.c_str());
     throw error;
   }
+  SyncParentDirectory(path);
 }
 
 bool IsHdf5File(const std::string& path) {

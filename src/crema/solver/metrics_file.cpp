@@ -1,8 +1,10 @@
 #include "crema/solver/metrics_file.h"
 
 #include <glog/logging.h>
-
 #include <nlohmann/json.hpp>
+#include <unistd.h>
+
+#include <filesystem>
 
 #include "crema/core/error.h"
 
@@ -26,20 +28,38 @@ nlohmann::json OutputsToJson(const std::vector<std::pair<std::string, float>>& o
 }  // namespace
 
 MetricsFile::MetricsFile(const std::string& path) : path_(path) {
-  file_ = std::fopen(path.c_str(), "a");
-  if (file_ == nullptr) throw IOErrorFromErrno("open the metrics file", path);
+  // Refuse an unwritable path now, but create the file only with its first line: a run that
+  // fails before it has anything to say leaves nothing behind.
+  if (::access(path.c_str(), F_OK) != 0) {
+    const std::string dir = std::filesystem::path(path).parent_path().string();
+    if (::access(dir.empty() ? "." : dir.c_str(), W_OK) != 0) {
+      throw IOErrorFromErrno("create the metrics file", path);
+    }
+  } else if (::access(path.c_str(), W_OK) != 0) {
+    throw IOErrorFromErrno("open the metrics file", path);
+  }
 }
 
-MetricsFile::~MetricsFile() { std::fclose(file_); }
+MetricsFile::~MetricsFile() {
+  if (file_ != nullptr) std::fclose(file_);
+}
 
 double MetricsFile::Elapsed() const {
   return std::chrono::duration<double>(std::chrono::steady_clock::now() - start_).count();
 }
 
 void MetricsFile::WriteLine(const std::string& line) {
+  if (file_ == nullptr) file_ = std::fopen(path_.c_str(), "a");
+  if (file_ == nullptr) {
+    if (!write_failed_) LOG(WARNING) << "cannot open the metrics file " << path_;
+    write_failed_ = true;
+    return;
+  }
   // Metrics are best-effort: a full disk must not stop training.
   if (std::fprintf(file_, "%s\n", line.c_str()) < 0 || std::fflush(file_) != 0) {
-    LOG(WARNING) << "cannot write to the metrics file " << path_;
+    if (!write_failed_) LOG(WARNING) << "cannot write to the metrics file " << path_ << "; training goes on";
+    write_failed_ = true;  // said once, not at every line
+    std::clearerr(file_);
   }
 }
 

@@ -41,7 +41,8 @@ class MetricsFile : public SolverObserver {
   double Elapsed() const;
 
   std::string path_;
-  FILE* file_;
+  FILE* file_ = nullptr;  // opened by the first line
+  bool write_failed_ = false;
   std::chrono::steady_clock::time_point start_ = std::chrono::steady_clock::now();
 };
 

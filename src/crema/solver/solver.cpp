@@ -3,7 +3,9 @@
 #include <glog/logging.h>
 #include <unistd.h>
 
+#include <cerrno>
 #include <cmath>
+#include <csignal>
 #include <filesystem>
 #include <sstream>
 
@@ -49,15 +51,29 @@ void LoadWeights(Net* net, const std::string& weights) {
 
 }  // namespace
 
-Solver::Solver(const caffe::SolverParameter& param) : param_(param) {
-  CREMA_REQUIRE(param_.average_loss() >= 1, "average_loss must be at least 1, got ",
-                param_.average_loss());
-  CREMA_REQUIRE(param_.iter_size() >= 1, "iter_size must be at least 1, got ", param_.iter_size());
-  CREMA_REQUIRE(param_.max_iter() >= 0, "max_iter must be non-negative, got ", param_.max_iter());
-  CREMA_REQUIRE(param_.regularization_type() == "L2" || param_.regularization_type() == "L1",
-                "unknown regularization_type \"", param_.regularization_type(),
+void ValidateSolverParameter(const caffe::SolverParameter& param) {
+  CREMA_REQUIRE(param.average_loss() >= 1, "average_loss must be at least 1, got ",
+                param.average_loss());
+  CREMA_REQUIRE(param.iter_size() >= 1, "iter_size must be at least 1, got ", param.iter_size());
+  CREMA_REQUIRE(param.max_iter() >= 0, "max_iter must be non-negative, got ", param.max_iter());
+  // Caffe checks none of these; each out of its range makes training diverge or do nothing.
+  CREMA_REQUIRE(param.base_lr() >= 0, "base_lr must be non-negative, got ", param.base_lr());
+  CREMA_REQUIRE(param.momentum() >= 0 && param.momentum() < 1,
+                "momentum must be in [0, 1), got ", param.momentum());
+  CREMA_REQUIRE(param.momentum2() >= 0 && param.momentum2() < 1,
+                "momentum2 must be in [0, 1), got ", param.momentum2());
+  CREMA_REQUIRE(param.weight_decay() >= 0, "weight_decay must be non-negative, got ",
+                param.weight_decay());
+  CREMA_REQUIRE(param.rms_decay() >= 0 && param.rms_decay() < 1,
+                "rms_decay must be in [0, 1), got ", param.rms_decay());
+  CREMA_REQUIRE(param.regularization_type() == "L2" || param.regularization_type() == "L1",
+                "unknown regularization_type \"", param.regularization_type(),
                 "\" (known: L1, L2)");
-  ValidateLearningRatePolicy(param_);
+  ValidateLearningRatePolicy(param);
+}
+
+Solver::Solver(const caffe::SolverParameter& param) : param_(param) {
+  ValidateSolverParameter(param_);
   CheckSnapshotWritable();
   if (param_.random_seed() >= 0) SetRandomSeed(static_cast<uint64_t>(param_.random_seed()));
   InitTrainNet();
@@ -78,22 +94,25 @@ void Solver::InitTrainNet() {
                 "train_net or train_net_param; it gives ",
                 sources);
   caffe::NetParameter net_param;
+  std::string net_file;  // where the net is written, when it is written in a file
   if (param_.has_train_net_param()) {
     net_param = param_.train_net_param();
   } else if (param_.has_train_net()) {
-    net_param = ReadNetFile(param_.train_net());
+    net_file = param_.train_net();
   } else if (param_.has_net_param()) {
     net_param = param_.net_param();
   } else {
-    net_param = ReadNetFile(param_.net());
+    net_file = param_.net();
   }
+  if (!net_file.empty()) net_param = ReadNetFile(net_file);
   // The train state: phase TRAIN, then the net's own state, then the solver's train_state.
   caffe::NetState state;
   state.set_phase(caffe::TRAIN);
   state.MergeFrom(net_param.state());
   state.MergeFrom(param_.train_state());
   *net_param.mutable_state() = state;
-  net_ = std::make_unique<Net>(net_param);
+  // From a file, an error in a layer names the file and the layer's line.
+  net_ = net_file.empty() ? std::make_unique<Net>(net_param) : BuildNetFromFile(net_file, net_param);
   LogMemoryPlan(*net_, net_->PlanMemory({.training = true, .keep = {}}));
 }
 
@@ -123,21 +142,24 @@ void Solver::InitTestNets() {
   }
   for (int i = 0; i < total; ++i) {
     caffe::NetParameter net_param;
+    std::string net_file;
     if (i < num_params) {
       net_param = param_.test_net_param(i);
     } else if (i < num_specific) {
-      net_param = ReadNetFile(param_.test_net(i - num_params));
+      net_file = param_.test_net(i - num_params);
     } else if (param_.has_net_param()) {
       net_param = param_.net_param();
     } else {
-      net_param = ReadNetFile(param_.net());
+      net_file = param_.net();
     }
+    if (!net_file.empty()) net_param = ReadNetFile(net_file);
     caffe::NetState state;
     state.set_phase(caffe::TEST);
     state.MergeFrom(net_param.state());
     if (param_.test_state_size() > 0) state.MergeFrom(param_.test_state(i));
     *net_param.mutable_state() = state;
-    test_nets_.push_back(std::make_unique<Net>(net_param));
+    test_nets_.push_back(net_file.empty() ? std::make_unique<Net>(net_param)
+                                          : BuildNetFromFile(net_file, net_param));
     Net& test_net = *test_nets_.back();
     LogMemoryPlan(test_net, test_net.PlanMemory({.training = false, .keep = {}}));
     test_net.FuseForInference();
@@ -157,6 +179,32 @@ void Solver::CheckSnapshotWritable() const {
   }
   std::fclose(f);
   std::remove(probe.c_str());
+  RemoveStaleSnapshotTemporaries();
+}
+
+void Solver::RemoveStaleSnapshotTemporaries() const {
+  // A run killed while writing a snapshot leaves "<prefix>_iter_N.<ext>.tmp.<pid>" behind
+  // (never a file under a final name). Remove those whose writer is gone.
+  namespace fs = std::filesystem;
+  const fs::path base(param_.snapshot_prefix());
+  const fs::path dir = base.has_parent_path() ? base.parent_path() : fs::path(".");
+  const std::string stem = base.filename().string() + "_iter_";
+  std::error_code ec;
+  int removed = 0;
+  for (const auto& entry : fs::directory_iterator(dir, ec)) {
+    const std::string name = entry.path().filename().string();
+    const size_t tmp = name.rfind(".tmp.");
+    if (name.rfind(stem, 0) != 0 || tmp == std::string::npos) continue;
+    const std::string pid = name.substr(tmp + 5);
+    if (pid.empty() || pid.size() > 9 || pid.find_first_not_of("0123456789") != std::string::npos) {
+      continue;
+    }
+    if (::kill(static_cast<pid_t>(std::stol(pid)), 0) == 0 || errno != ESRCH) continue;
+    if (fs::remove(entry.path(), ec)) ++removed;
+  }
+  if (removed > 0) {
+    LOG(INFO) << "Removed " << removed << " temporary snapshot file(s) left by an interrupted run";
+  }
 }
 
 void Solver::InitHistory() {
@@ -199,6 +247,10 @@ void Solver::Solve(const std::string& resume_file) {
   for (SolverCallback* callback : callbacks_) callback->OnSolveEnd();
   if (param_.snapshot_after_train() && (param_.snapshot() <= 0 || iter_ % param_.snapshot() != 0)) {
     Snapshot();
+  } else if (param_.snapshot_after_train() && last_snapshot_failed_) {
+    // The weights training ended with are on no disk: the run must not look successful.
+    throw IOError(StrCat("training reached iteration ", iter_,
+                         " but its snapshot could not be written (see the error above)"));
   }
   if (requested_early_exit_) {
     LOG(INFO) << "Optimization stopped early.";
@@ -253,7 +305,7 @@ void Solver::Step(int iters) {
     for (SolverCallback* callback : callbacks_) request = callback->AgreeOnAction(request);
     if ((param_.snapshot() > 0 && iter_ % param_.snapshot() == 0) ||
         request == SolverAction::kSnapshot) {
-      Snapshot();
+      SnapshotDuringTraining();
     }
     if (request == SolverAction::kStop) {
       requested_early_exit_ = true;
@@ -380,7 +432,7 @@ TestStats Solver::Test(int test_net_id) {
     // In a job a request waits for the next iteration, where the ranks agree on it.
     for (SolverAction request = world == 1 ? RequestedAction() : SolverAction::kNone;
          request != SolverAction::kNone; request = RequestedAction()) {
-      if (request == SolverAction::kSnapshot) Snapshot();
+      if (request == SolverAction::kSnapshot) SnapshotDuringTraining();
       if (request == SolverAction::kStop) requested_early_exit_ = true;
     }
     if (requested_early_exit_) break;
@@ -464,9 +516,28 @@ std::string Solver::Snapshot() {
   for (const auto& h : history_) h->ToProto(state.add_history());
   const std::string state_file = SnapshotFilename(hdf5 ? ".solverstate.h5" : ".solverstate");
   LOG(INFO) << "Snapshotting solver state to " << format_name << " file " << state_file;
-  WriteSolverState(state_file, state, param_.snapshot_format());
+  try {
+    WriteSolverState(state_file, state, param_.snapshot_format());
+  } catch (const Error&) {
+    // A model without its state is no snapshot to resume from; on a full disk it would also
+    // hold the space the next attempt needs.
+    std::remove(model_file.c_str());
+    throw;
+  }
   for (SolverObserver* observer : observers_) observer->OnSnapshot(iter_, model_file, state_file);
   return model_file;
+}
+
+void Solver::SnapshotDuringTraining() {
+  try {
+    Snapshot();
+    last_snapshot_failed_ = false;
+  } catch (const Error& e) {
+    // A full disk or a lost mount must not end a long run: the previous snapshot is intact
+    // (snapshots are written to a temporary name and renamed), and the next may succeed.
+    LOG(ERROR) << "Snapshot at iteration " << iter_ << " failed, training goes on: " << e.what();
+    last_snapshot_failed_ = true;
+  }
 }
 
 void Solver::Restore(const std::string& state_file) {

@@ -109,6 +109,11 @@ class SolverCollective {
   virtual void SumAcrossRanks(double* values, int count) = 0;
 };
 
+// Throws InvalidArgument for a value out of its range (max_iter, base_lr, momentum, ...) or
+// an lr_policy without what it needs. The Solver constructor calls it; a tool that read the
+// parameters from a file calls it first, to name the file.
+void ValidateSolverParameter(const caffe::SolverParameter& param);
+
 class Solver {
  public:
   // Builds the train net and the test nets named by `param` (net/net_param/train_net/
@@ -129,6 +134,10 @@ class Solver {
   // .solverstate.h5 with snapshot_format: HDF5), each to a temporary name renamed into place;
   // returns the model's path. In a job every rank calls it (the model is synchronised first)
   // and only rank 0 writes; other ranks return "".
+  // Throws IOError naming the file when a write fails (a full disk); the files of earlier
+  // snapshots are never touched, and a model whose state could not be written is removed.
+  // Snapshots taken during Step (every `snapshot` iterations, or on request) do not throw:
+  // a failure is logged and training goes on (last_snapshot_failed() tells).
   std::string Snapshot();
   // Loads iter, current_step, history and the weights named by the state's learned_net (a
   // relative learned_net that does not exist is also looked for beside the state file). A
@@ -159,6 +168,8 @@ class Solver {
   const std::vector<std::unique_ptr<Net>>& test_nets() const { return test_nets_; }
   const std::vector<std::shared_ptr<Blob>>& history() const { return history_; }
   bool requested_early_exit() const { return requested_early_exit_; }
+  // Whether the latest snapshot taken during Step failed (and was logged).
+  bool last_snapshot_failed() const { return last_snapshot_failed_; }
   float smoothed_loss() const { return smoothed_loss_; }
 
  protected:
@@ -196,6 +207,7 @@ class Solver {
   void InitTrainNet();
   void InitTestNets();
   void CheckSnapshotWritable() const;
+  void RemoveStaleSnapshotTemporaries() const;
   void ApplyUpdate(float rate);
   void ClipGradients();
   void Normalize(int param_id);
@@ -206,12 +218,14 @@ class Solver {
   SolverAction RequestedAction();
   std::string SnapshotFilename(const std::string& extension) const;
   void SkipTrainDataTo(int iter);
+  void SnapshotDuringTraining();
   void SynchronizeModel();
 
   std::vector<float> losses_;
   float smoothed_loss_ = 0;
   std::function<SolverAction()> action_;
   bool requested_early_exit_ = false;
+  bool last_snapshot_failed_ = false;
   std::vector<SolverObserver*> observers_;
   std::vector<SolverCallback*> callbacks_;
   SolverCollective* collective_ = nullptr;
