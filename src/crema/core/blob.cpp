@@ -24,7 +24,9 @@ void Blob::Reshape(const std::vector<int>& shape) {
   }
   shape_ = shape;
   count_ = static_cast<int>(count);
-  if (static_cast<size_t>(count_) > capacity_) {
+  // An empty blob gets (empty) buffers too: its pointers are then never null, which memcpy
+  // and memset require even for zero bytes.
+  if (static_cast<size_t>(count_) > capacity_ || data_ == nullptr) {
     capacity_ = static_cast<size_t>(count_);
     data_ = std::make_shared<SyncedMemory>(capacity_ * sizeof(float));
     diff_ = std::make_shared<SyncedMemory>(capacity_ * sizeof(float));
@@ -202,18 +204,17 @@ void Blob::FromProto(const caffe::BlobProto& proto, bool reshape) {
     throw InvalidArgument(StrCat("blob shape mismatch: expected ", shape_string(), ", got ",
                                  ShapeString(ProtoShape(proto))));
   }
+  // The values must be there before memory is taken for them: a proto of a few bytes can
+  // declare a shape of two billion values.
+  const int stored = proto.double_data_size() > 0 ? proto.double_data_size() : proto.data_size();
+  if (stored != count_) {
+    throw Corruption(StrCat("blob of shape ", shape_string(), " holds ", stored,
+                            " values instead of ", count_));
+  }
   float* data = mutable_cpu_data();
   if (proto.double_data_size() > 0) {
-    if (proto.double_data_size() != count_) {
-      throw Corruption(StrCat("blob of shape ", shape_string(), " holds ",
-                              proto.double_data_size(), " values instead of ", count_));
-    }
     for (int i = 0; i < count_; ++i) data[i] = static_cast<float>(proto.double_data(i));
   } else {
-    if (proto.data_size() != count_) {
-      throw Corruption(StrCat("blob of shape ", shape_string(), " holds ", proto.data_size(),
-                              " values instead of ", count_));
-    }
     for (int i = 0; i < count_; ++i) data[i] = proto.data(i);
   }
   if (proto.double_diff_size() > 0 && proto.double_diff_size() == count_) {

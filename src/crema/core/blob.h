@@ -75,8 +75,9 @@ class Blob {
   // Makes the values live in `memory` (a net's memory plan); the current values are not
   // kept. Throws InvalidArgument when `memory` is smaller than count() floats.
   void SetDataMemory(std::shared_ptr<SyncedMemory> memory);
-  // The buffers of the values and of the diff (null before the first Reshape to a non-empty
-  // shape). Blobs sharing a buffer (ShareData, ShareDiff) return the same object.
+  // The buffers of the values and of the diff (null before the first Reshape; a blob with
+  // no elements has buffers of 0 bytes, so its data pointers are not null either). Blobs
+  // sharing a buffer (ShareData, ShareDiff) return the same object.
   const std::shared_ptr<SyncedMemory>& data_memory() const { return data_; }
   const std::shared_ptr<SyncedMemory>& diff_memory() const { return diff_; }
 

@@ -155,6 +155,21 @@ std::string ClassText(H5T_class_t c) {
   }
 }
 
+// The longest fixed-length string read: Crema's strings are names, paths and ids, and the
+// field width comes from the file, so a few bytes could otherwise ask for gigabytes.
+constexpr size_t kMaxStringBytes = size_t{1} << 20;
+
+// The width of a fixed-length string type; throws Corruption naming the dataset when it is
+// over kMaxStringBytes.
+size_t StringWidth(hid_t type, const std::string& name, const std::string& path) {
+  const size_t width = H5Tget_size(type);
+  if (width > kMaxStringBytes) {
+    throw Corruption(StrCat(Where(name, path), " holds strings of ", width,
+                            " bytes, more than the ", kMaxStringBytes, " Crema reads"));
+  }
+  return width;
+}
+
 void RequireNumeric(hid_t dataset, const std::string& name, const std::string& path) {
   const H5T_class_t c = ClassOf(dataset);
   if (c != H5T_INTEGER && c != H5T_FLOAT) {
@@ -293,7 +308,13 @@ std::vector<float> Hdf5File::ReadFloat(const std::string& name) const {
   Handle dataset = OpenDataset(*this, id_, name);
   RequireNumeric(dataset.get(), name, path_);
   const std::vector<int64_t> dims = DimsOf(dataset.get(), name, path_);
-  std::vector<float> values(static_cast<size_t>(CountOf(dims, 0, name, path_)));
+  // A few bytes of file can declare any shape; what no Blob could hold is not read.
+  const int64_t count = CountOf(dims, 0, name, path_);
+  if (count > INT_MAX) {
+    throw Corruption(StrCat(Where(name, path_), " of shape ", ShapeText(dims),
+                            " holds more than ", INT_MAX, " values, more than a blob can hold"));
+  }
+  std::vector<float> values(static_cast<size_t>(count));
   if (!values.empty() && H5Dread(dataset.get(), H5T_NATIVE_FLOAT, H5S_ALL, H5S_ALL,
                                  H5P_DEFAULT, values.data()) < 0) {
     throw Corruption(StrCat("cannot read ", Where(name, path_), Hdf5Detail()));
@@ -388,7 +409,7 @@ std::string Hdf5File::ReadString(const std::string& name) const {
   } else {
     // One byte more than stored, so a string that fills its whole field keeps its last
     // character when converted to a NUL-terminated one.
-    const size_t size = H5Tget_size(file_type.get()) + 1;
+    const size_t size = StringWidth(file_type.get(), name, path_) + 1;
     H5Tset_size(memory_type.get(), size);
     H5Tset_strpad(memory_type.get(), H5T_STR_NULLTERM);
     std::string buffer(size, '\0');
@@ -540,6 +561,10 @@ std::vector<std::string> Hdf5File::ReadStrings(const std::string& name) const {
                             " is not a list of strings"));
   }
   const auto count = static_cast<size_t>(CountOf(dims, 0, name, path_));
+  if (count > INT_MAX) {
+    throw Corruption(StrCat(Where(name, path_), " of shape ", ShapeText(dims),
+                            " holds more than ", INT_MAX, " strings"));
+  }
   std::vector<std::string> values(count);
   if (count == 0) return values;
   Handle memory_type(H5Tcopy(H5T_C_S1), &H5Tclose);
@@ -562,7 +587,11 @@ std::vector<std::string> Hdf5File::ReadStrings(const std::string& name) const {
 #endif
   } else {
     // One byte more per string than stored, as in ReadString.
-    const size_t size = H5Tget_size(file_type.get()) + 1;
+    const size_t size = StringWidth(file_type.get(), name, path_) + 1;
+    if (count > INT_MAX / size) {
+      throw Corruption(StrCat(Where(name, path_), ": ", count, " strings of ", size - 1,
+                              " bytes are more than ", INT_MAX, " bytes"));
+    }
     H5Tset_size(memory_type.get(), size);
     H5Tset_strpad(memory_type.get(), H5T_STR_NULLTERM);
     std::string buffer(size * count, '\0');

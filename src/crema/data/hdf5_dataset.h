@@ -68,7 +68,8 @@ class Hdf5File {
 
   // Every value of dataset `name`, in row-major order, converted to float.
   // Throws Corruption naming the file and `name` when the dataset is missing, does not hold
-  // numbers (strings, compounds, ...) or cannot be read.
+  // numbers (strings, compounds, ...), holds more than INT_MAX values (more than a Blob can
+  // hold) or cannot be read.
   std::vector<float> ReadFloat(const std::string& name) const;
 
   // Rows [begin, end) along the first dimension of dataset `name`, converted to float, into
@@ -85,8 +86,9 @@ class Hdf5File {
   int ReadInt(const std::string& name) const;
 
   // The string held by a scalar string dataset `name` (fixed- or variable-length), without
-  // trailing NULs. Throws Corruption naming the file and `name` when the dataset is missing
-  // or is not a scalar string.
+  // trailing NULs. Throws Corruption naming the file and `name` when the dataset is missing,
+  // is not a scalar string, or is a fixed-length string wider than 1 MiB (Crema's strings are
+  // names and paths).
   std::string ReadString(const std::string& name) const;
 
   // Creates dataset `name` with dimensions `shape` (empty: a scalar) and writes
@@ -121,7 +123,9 @@ class Hdf5File {
 
   // Every string of a 1-D (or scalar) string dataset `name`, fixed- or variable-length,
   // without trailing NULs. Throws Corruption naming the file and `name` when the dataset is
-  // missing, does not hold strings, has more than one dimension or cannot be read.
+  // missing, does not hold strings, has more than one dimension, holds more than INT_MAX
+  // strings, fixed-length strings wider than 1 MiB or more than INT_MAX bytes of them, or
+  // cannot be read.
   std::vector<std::string> ReadStrings(const std::string& name) const;
 
   // Growable datasets, for data written a batch of rows at a time without holding it all in

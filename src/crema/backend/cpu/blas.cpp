@@ -52,7 +52,8 @@ void Scal(int n, float alpha, float* x) {
 
 void Set(int n, float value, float* x) {
   if (value == 0.f) {
-    std::memset(x, 0, sizeof(float) * static_cast<size_t>(n));
+    // An empty blob has no memory (x is null), and memset must not be given null.
+    if (n > 0) std::memset(x, 0, sizeof(float) * static_cast<size_t>(n));
     return;
   }
   for (int i = 0; i < n; ++i) x[i] = value;
