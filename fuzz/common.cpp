@@ -12,6 +12,8 @@
 #include <google/protobuf/descriptor.h>
 #include <google/protobuf/stubs/logging.h>
 
+#include "crema/core/error.h"
+
 namespace crema::fuzz {
 
 namespace {
@@ -108,6 +110,20 @@ bool SmallNumbers(const google::protobuf::Message& message, int64_t limit, int m
           break;
       }
     }
+  }
+  return true;
+}
+
+bool SmallDataset(const Hdf5File& file, const std::string& name, int64_t max_values) {
+  std::vector<int64_t> dims;
+  try {
+    dims = file.Shape(name);
+  } catch (const Error&) {
+    return true;
+  }
+  int64_t count = 1;
+  for (int64_t d : dims) {
+    if (d > max_values || (count *= d) > max_values) return false;
   }
   return true;
 }

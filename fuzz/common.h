@@ -16,6 +16,8 @@
 
 #include <google/protobuf/message.h>
 
+#include "crema/data/hdf5_dataset.h"
+
 namespace crema::fuzz {
 
 // Keeps glog and protobuf from writing a line for every input (HDF5's error printing Crema
@@ -34,6 +36,11 @@ std::string WriteScratchFile(const std::string& name, const std::string& content
 // every repeated field holds at most `max_repeated` entries. Targets that build nets use it
 // to keep the fuzzer from spending its time and memory on valid but enormous blobs.
 bool SmallNumbers(const google::protobuf::Message& message, int64_t limit, int max_repeated);
+
+// False when dataset `name` of `file` declares more than `max_values` values; true when it
+// declares fewer or its shape cannot be read (what else is wrong with the file is left for the
+// reader under test to find). Targets that read HDF5 use it as SmallNumbers.
+bool SmallDataset(const Hdf5File& file, const std::string& name, int64_t max_values);
 
 }  // namespace crema::fuzz
 

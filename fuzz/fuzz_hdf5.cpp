@@ -25,16 +25,7 @@ bool SmallDatasets(const std::string& path) {
   try {
     const crema::Hdf5File file = crema::Hdf5File::Open(path);
     for (const char* name : {"data", "label"}) {
-      std::vector<int64_t> dims;
-      try {
-        dims = file.Shape(name);
-      } catch (const crema::Error&) {
-        continue;
-      }
-      int64_t count = 1;
-      for (int64_t d : dims) {
-        if (d > kMaxValues || (count *= d) > kMaxValues) return false;
-      }
+      if (!crema::fuzz::SmallDataset(file, name, kMaxValues)) return false;
     }
   } catch (const crema::Error&) {
   }

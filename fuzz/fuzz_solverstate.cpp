@@ -35,16 +35,7 @@ bool SmallHistory(const std::string& path) {
     const crema::Hdf5File file = crema::Hdf5File::Open(path);
     if (!file.Exists("history")) return true;
     for (const std::string& member : file.List("history")) {
-      std::vector<int64_t> dims;
-      try {
-        dims = file.Shape("history/" + member);
-      } catch (const crema::Error&) {
-        continue;
-      }
-      int64_t count = 1;
-      for (int64_t d : dims) {
-        if (d > kMaxValues || (count *= d) > kMaxValues) return false;
-      }
+      if (!crema::fuzz::SmallDataset(file, "history/" + member, kMaxValues)) return false;
     }
   } catch (const crema::Error&) {
   }

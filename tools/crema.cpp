@@ -18,6 +18,7 @@
 #include "commands.h"
 #include "job.h"
 #include "crema/core/error.h"
+#include "crema/data/hdf5_dataset.h"
 
 DEFINE_string(solver, "", "train: the solver prototxt.");
 DEFINE_string(model, "", "test, time, info: the net prototxt.");
@@ -147,7 +148,12 @@ int main(int argc, char** argv) {
   int status = 0;
   std::string failure;
   try {
+    crema::ReportHdf5CrashesAsErrors("crema " + name + ": ");
     crema::tools::StartJob();
+    if (crema::tools::Job().distributed()) {
+      crema::ReportHdf5CrashesAsErrors("crema " + name + ": rank " +
+                                       std::to_string(crema::tools::Job().rank()) + ": ");
+    }
     status = cos ? crema::tools::CaffeOnSpark() : it->second(args);
   } catch (const crema::Error& e) {
     failure = e.what();

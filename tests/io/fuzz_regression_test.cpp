@@ -139,5 +139,52 @@ TEST(FuzzRegressionTest, AnEmptyBatchRunsForwardAndBackward) {
   EXPECT_EQ(net.blob_by_name("y")->count(), 0);
 }
 
+// fuzz_solverstate: a history entry with no values handed the null data() of an empty
+// vector to memcpy, undefined even for 0 bytes (UBSan in scripts/test --sanitize).
+TEST(FuzzRegressionTest, SolverStateWithAnEmptyHistoryBlobReadsIt) {
+  const caffe::SolverState state =
+      ReadSolverState(FuzzInput("solverstate_empty_history_blob.solverstate.h5"));
+  int empty = 0;
+  for (const caffe::BlobProto& blob : state.history()) empty += blob.data_size() == 0;
+  EXPECT_GT(empty, 0);
+}
+
+// The HDF5 1.10 of Debian 12 crashes (SIGSEGV) on these files the fuzzers wrote: a corrupt
+// header declares hundreds of gigabytes, the allocation fails and HDF5 copies from the null
+// it got. No check short of parsing HDF5 tells them apart; the command-line tool turns the
+// crash into its one-line error (ReportHdf5CrashesAsErrors).
+void ExpectCremaCallsTheFileCorrupt(const std::string& command, const std::string& file) {
+  const testing::CommandResult r = testing::Crema(command);
+  EXPECT_EQ(r.status, 1) << r.output;
+  EXPECT_NE(r.output.find("HDF5 file '" + FuzzInput(file) +
+                          "' is corrupt: the HDF5 library crashed reading it"),
+            std::string::npos)
+      << r.output;
+}
+
+// HDF5Data's source lists `file`; `crema time` runs it once.
+std::string TimeHdf5DataOn(const TempDir& dir, const std::string& file) {
+  testing::WriteFile(dir.file("list.txt"), FuzzInput(file) + "\n");
+  testing::WriteFile(dir.file("net.prototxt"),
+                     "layer { name: 'h5' type: 'HDF5Data' top: 'data' top: 'label'\n"
+                     "        hdf5_data_param { source: '" + dir.file("list.txt") +
+                         "' batch_size: 2 } }\n");
+  return "time -iterations 1 -model " + dir.file("net.prototxt");
+}
+
+// fuzz_hdf5: under H5Lexists → H5G__stab_lookup → H5HL_protect (a corrupt local heap).
+TEST(FuzzRegressionTest, HDF5CrashingOnALocalHeapIsTheFileNamedCorrupt) {
+  TempDir dir;
+  ExpectCremaCallsTheFileCorrupt(TimeHdf5DataOn(dir, "libhdf5_segv_in_accum_read.h5"),
+                                 "libhdf5_segv_in_accum_read.h5");
+}
+
+// fuzz_hdf5: under H5Dread → H5D__scatgath_read, reading a batch's rows.
+TEST(FuzzRegressionTest, HDF5CrashingReadingRowsIsTheFileNamedCorrupt) {
+  TempDir dir;
+  ExpectCremaCallsTheFileCorrupt(TimeHdf5DataOn(dir, "libhdf5_segv_in_dataset_read.h5"),
+                                 "libhdf5_segv_in_dataset_read.h5");
+}
+
 }  // namespace
 }  // namespace crema

@@ -20,12 +20,16 @@ int dlclose(void* handle) {
   return 0;
 }
 
+// Per thread, so no lock is needed; initial-exec, so reaching them is not a call (a preloaded
+// library is loaded at start-up, which that model requires).
+#define CREMA_TLS __thread __attribute__((tls_model("initial-exec")))
+
 long double logl(long double x) {
   static long double (*real_logl)(long double);
-  static __thread long double seen_x[2];
-  static __thread long double seen_log[2];
-  static __thread int seen;
-  static __thread int next;
+  static CREMA_TLS long double seen_x[2];
+  static CREMA_TLS long double seen_log[2];
+  static CREMA_TLS int seen;
+  static CREMA_TLS int next;
   for (int i = 0; i < seen; ++i) {
     if (seen_x[i] == x) return seen_log[i];
   }

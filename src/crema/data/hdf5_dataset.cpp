@@ -5,7 +5,9 @@
 
 #include <algorithm>
 #include <climits>
+#include <csignal>
 #include <filesystem>
+#include <iterator>
 #include <mutex>
 #include <type_traits>
 
@@ -27,26 +29,78 @@ std::recursive_mutex& Hdf5Mutex() {
   return mutex;
 }
 
-// Holds the process-wide HDF5 lock and keeps HDF5 from printing error stacks while alive.
-// Declare it before any Handle in a function, so that handles are closed under the lock.
+// The file each thread is inside HDF5 for (null outside), for ReportHdf5CrashesAsErrors.
+thread_local const char* file_in_hdf5 = nullptr;
+
+// Holds the process-wide HDF5 lock and keeps HDF5 from printing error stacks while alive,
+// and marks the calling thread as inside HDF5 on file `path`. Declare it before any Handle
+// in a function, so that handles are closed under the lock.
 class Hdf5Call {
  public:
-  Hdf5Call() : lock_(Hdf5Mutex()) {
+  explicit Hdf5Call(const std::string& path)
+      : lock_(Hdf5Mutex()), outer_file_(file_in_hdf5) {
+    file_in_hdf5 = path.c_str();
     H5Eget_auto2(H5E_DEFAULT, &func_, &data_);
     H5Eset_auto2(H5E_DEFAULT, nullptr, nullptr);
   }
   ~Hdf5Call() {
     H5Eclear2(H5E_DEFAULT);
     H5Eset_auto2(H5E_DEFAULT, func_, data_);
+    file_in_hdf5 = outer_file_;
   }
   Hdf5Call(const Hdf5Call&) = delete;
   Hdf5Call& operator=(const Hdf5Call&) = delete;
 
  private:
   std::unique_lock<std::recursive_mutex> lock_;
+  const char* outer_file_;
   H5E_auto2_t func_ = nullptr;
   void* data_ = nullptr;
 };
+
+// ReportHdf5CrashesAsErrors: what the handler writes before the file's name, and the
+// dispositions it replaced, one per signal of kCrashSignals.
+constexpr int kCrashSignals[] = {SIGSEGV, SIGBUS, SIGFPE, SIGILL};
+char crash_prefix[512];
+struct sigaction replaced_actions[std::size(kCrashSignals)];
+
+void WriteAll(const char* text, size_t size) {
+  while (size > 0) {
+    const ssize_t n = ::write(STDERR_FILENO, text, size);
+    if (n <= 0) return;
+    text += n;
+    size -= static_cast<size_t>(n);
+  }
+}
+
+// Async-signal-safe: only write() and _exit(). A fault outside HDF5 is not HDF5's, and a
+// signal another process sent is not a fault: the replaced disposition is put back, a sent
+// signal raised again, and a fault meets it when the faulting instruction runs again.
+void OnCrashSignal(int signal, siginfo_t* info, void* /*context*/) {
+  const char* file = file_in_hdf5;
+  const bool fault = info != nullptr && info->si_code > 0;  // from the kernel, not kill()
+  if (file == nullptr || !fault) {
+    for (size_t i = 0; i < std::size(kCrashSignals); ++i) {
+      if (kCrashSignals[i] == signal) sigaction(signal, &replaced_actions[i], nullptr);
+    }
+    if (!fault) raise(signal);
+    return;
+  }
+  constexpr char kMiddle[] = "HDF5 file '";
+  constexpr char kEnd[] =
+      "' is corrupt: the HDF5 library crashed reading it (replace or recreate the file)\n";
+  char line[sizeof(crash_prefix) + sizeof(kMiddle) + 4096 + sizeof(kEnd)];
+  size_t size = 0;
+  const auto append = [&](const char* text) {
+    for (; *text != '\0' && size < sizeof(line) - sizeof(kEnd); ++text) line[size++] = *text;
+  };
+  append(crash_prefix);
+  append(kMiddle);
+  append(file);
+  for (const char* text = kEnd; *text != '\0'; ++text) line[size++] = *text;
+  WriteAll(line, size);  // one write: under mpirun other processes share the stream
+  _exit(1);
+}
 
 // Owns one HDF5 identifier and closes it with the matching H5?close.
 class Handle {
@@ -185,7 +239,7 @@ Hdf5File Hdf5File::Open(const std::string& path) {
   if (std::filesystem::is_directory(path, ec)) {
     throw IOError(StrCat("cannot open HDF5 file '", path, "': it is a directory"));
   }
-  Hdf5Call call;
+  Hdf5Call call(path);
   const htri_t is_hdf5 = H5Fis_hdf5(path.c_str());
   if (is_hdf5 <= 0) {
     const std::string detail = Hdf5Detail();
@@ -198,7 +252,7 @@ Hdf5File Hdf5File::Open(const std::string& path) {
 }
 
 Hdf5File Hdf5File::Create(const std::string& path) {
-  Hdf5Call call;
+  Hdf5Call call(path);
   Handle fapl = FileAccessList();
   const hid_t id = H5Fcreate(path.c_str(), H5F_ACC_TRUNC, H5P_DEFAULT,
                              fapl.ok() ? fapl.get() : H5P_DEFAULT);
@@ -208,7 +262,7 @@ Hdf5File Hdf5File::Create(const std::string& path) {
 
 Hdf5File::~Hdf5File() {
   if (id_ >= 0) {
-    Hdf5Call call;
+    Hdf5Call call(path_);
     H5Fclose(id_);
   }
 }
@@ -221,7 +275,7 @@ Hdf5File::Hdf5File(Hdf5File&& other) noexcept
 Hdf5File& Hdf5File::operator=(Hdf5File&& other) noexcept {
   if (this != &other) {
     if (id_ >= 0) {
-      Hdf5Call call;
+      Hdf5Call call(path_);
       H5Fclose(id_);
     }
     path_ = std::move(other.path_);
@@ -232,7 +286,7 @@ Hdf5File& Hdf5File::operator=(Hdf5File&& other) noexcept {
 }
 
 bool Hdf5File::Exists(const std::string& name) const {
-  Hdf5Call call;
+  Hdf5Call call(path_);
   const std::string relative = !name.empty() && name[0] == '/' ? name.substr(1) : name;
   if (relative.empty()) return true;  // the root group
   // H5Lexists fails, rather than answering false, when a group on the path is missing:
@@ -247,7 +301,7 @@ bool Hdf5File::Exists(const std::string& name) const {
 }
 
 std::vector<std::string> Hdf5File::List(const std::string& group) const {
-  Hdf5Call call;
+  Hdf5Call call(path_);
   const std::string name = group.empty() ? "/" : group;
   if (!Exists(name)) {
     throw Corruption(StrCat("HDF5 file '", path_, "' has no group '", name, "'"));
@@ -298,13 +352,13 @@ Handle OpenDataset(const Hdf5File& file, hid_t id, const std::string& name) {
 }  // namespace
 
 std::vector<int64_t> Hdf5File::Shape(const std::string& name) const {
-  Hdf5Call call;
+  Hdf5Call call(path_);
   Handle dataset = OpenDataset(*this, id_, name);
   return DimsOf(dataset.get(), name, path_);
 }
 
 std::vector<float> Hdf5File::ReadFloat(const std::string& name) const {
-  Hdf5Call call;
+  Hdf5Call call(path_);
   Handle dataset = OpenDataset(*this, id_, name);
   RequireNumeric(dataset.get(), name, path_);
   const std::vector<int64_t> dims = DimsOf(dataset.get(), name, path_);
@@ -324,7 +378,7 @@ std::vector<float> Hdf5File::ReadFloat(const std::string& name) const {
 
 void Hdf5File::ReadFloatRows(const std::string& name, int64_t begin, int64_t end,
                              float* out) const {
-  Hdf5Call call;
+  Hdf5Call call(path_);
   Handle dataset = OpenDataset(*this, id_, name);
   RequireNumeric(dataset.get(), name, path_);
   const std::vector<int64_t> dims = DimsOf(dataset.get(), name, path_);
@@ -355,7 +409,7 @@ void Hdf5File::ReadFloatRows(const std::string& name, int64_t begin, int64_t end
 }
 
 int Hdf5File::ReadInt(const std::string& name) const {
-  Hdf5Call call;
+  Hdf5Call call(path_);
   Handle dataset = OpenDataset(*this, id_, name);
   if (ClassOf(dataset.get()) != H5T_INTEGER) {
     throw Corruption(StrCat(Where(name, path_), " holds ", ClassText(ClassOf(dataset.get())),
@@ -377,7 +431,7 @@ int Hdf5File::ReadInt(const std::string& name) const {
 }
 
 std::string Hdf5File::ReadString(const std::string& name) const {
-  Hdf5Call call;
+  Hdf5Call call(path_);
   Handle dataset = OpenDataset(*this, id_, name);
   Handle file_type(H5Dget_type(dataset.get()), &H5Tclose);
   if (!file_type.ok() || H5Tget_class(file_type.get()) != H5T_STRING) {
@@ -424,7 +478,7 @@ std::string Hdf5File::ReadString(const std::string& name) const {
 
 void Hdf5File::Write(const std::string& name, const std::vector<int64_t>& shape,
                      int64_t memory_type, int64_t file_type, const void* data) {
-  Hdf5Call call;
+  Hdf5Call call(path_);
   const std::string relative = !name.empty() && name[0] == '/' ? name.substr(1) : name;
   if (relative.empty()) {
     throw InvalidArgument(StrCat("a dataset written to HDF5 file '", path_, "' needs a name"));
@@ -463,24 +517,24 @@ void Hdf5File::Write(const std::string& name, const std::vector<int64_t>& shape,
 
 void Hdf5File::WriteFloat(const std::string& name, const std::vector<int64_t>& shape,
                           const float* data) {
-  Hdf5Call call;
+  Hdf5Call call(path_);
   Write(name, shape, H5T_NATIVE_FLOAT, H5T_IEEE_F32LE, data);
 }
 
 void Hdf5File::WriteDouble(const std::string& name, const std::vector<int64_t>& shape,
                            const double* data) {
-  Hdf5Call call;
+  Hdf5Call call(path_);
   Write(name, shape, H5T_NATIVE_DOUBLE, H5T_IEEE_F64LE, data);
 }
 
 void Hdf5File::WriteInt32(const std::string& name, const std::vector<int64_t>& shape,
                           const int32_t* data) {
-  Hdf5Call call;
+  Hdf5Call call(path_);
   Write(name, shape, H5T_NATIVE_INT32, H5T_STD_I32LE, data);
 }
 
 void Hdf5File::CreateGroup(const std::string& name) {
-  Hdf5Call call;
+  Hdf5Call call(path_);
   const std::string relative = !name.empty() && name[0] == '/' ? name.substr(1) : name;
   if (relative.empty()) {
     throw InvalidArgument(StrCat("a group created in HDF5 file '", path_, "' needs a name"));
@@ -510,7 +564,7 @@ void Hdf5File::WriteInt(const std::string& name, int value) {
 }
 
 void Hdf5File::WriteString(const std::string& name, const std::string& value) {
-  Hdf5Call call;
+  Hdf5Call call(path_);
   Handle type(H5Tcopy(H5T_C_S1), &H5Tclose);
   if (!type.ok() || H5Tset_size(type.get(), value.size() + 1) < 0 ||
       H5Tset_strpad(type.get(), H5T_STR_NULLTERM) < 0) {
@@ -540,7 +594,7 @@ std::vector<const char*> CStrings(const std::vector<std::string>& values) {
 }  // namespace
 
 void Hdf5File::WriteStrings(const std::string& name, const std::vector<std::string>& values) {
-  Hdf5Call call;
+  Hdf5Call call(path_);
   Handle type = VariableStringType();
   if (!type.ok()) throw IOError(StrCat("cannot create ", Where(name, path_), Hdf5Detail()));
   const std::vector<const char*> pointers = CStrings(values);
@@ -548,7 +602,7 @@ void Hdf5File::WriteStrings(const std::string& name, const std::vector<std::stri
 }
 
 std::vector<std::string> Hdf5File::ReadStrings(const std::string& name) const {
-  Hdf5Call call;
+  Hdf5Call call(path_);
   Handle dataset = OpenDataset(*this, id_, name);
   Handle file_type(H5Dget_type(dataset.get()), &H5Tclose);
   if (!file_type.ok() || H5Tget_class(file_type.get()) != H5T_STRING) {
@@ -649,7 +703,7 @@ void Hdf5File::CreateGrowable(const std::string& name, const std::vector<int64_t
 }
 
 void Hdf5File::CreateFloatRows(const std::string& name, const std::vector<int64_t>& row_dims) {
-  Hdf5Call call;
+  Hdf5Call call(path_);
   int64_t row_bytes = static_cast<int64_t>(sizeof(float));
   for (int64_t d : row_dims) {
     if (d > 0) row_bytes = row_bytes <= INT64_MAX / d ? row_bytes * d : INT64_MAX;
@@ -658,7 +712,7 @@ void Hdf5File::CreateFloatRows(const std::string& name, const std::vector<int64_
 }
 
 void Hdf5File::CreateStringRows(const std::string& name) {
-  Hdf5Call call;
+  Hdf5Call call(path_);
   Handle type = VariableStringType();
   if (!type.ok()) throw IOError(StrCat("cannot create ", Where(name, path_), Hdf5Detail()));
   CreateGrowable(name, {}, type.get(), static_cast<int64_t>(sizeof(char*)));
@@ -700,12 +754,12 @@ void Hdf5File::Append(const std::string& name, int64_t rows, int64_t memory_type
 }
 
 void Hdf5File::AppendFloatRows(const std::string& name, int64_t rows, const float* data) {
-  Hdf5Call call;
+  Hdf5Call call(path_);
   Append(name, rows, H5T_NATIVE_FLOAT, /*strings=*/false, data);
 }
 
 void Hdf5File::AppendStrings(const std::string& name, const std::vector<std::string>& values) {
-  Hdf5Call call;
+  Hdf5Call call(path_);
   Handle type = VariableStringType();
   if (!type.ok()) throw IOError(StrCat("cannot write ", Where(name, path_), Hdf5Detail()));
   const std::vector<const char*> pointers = CStrings(values);
@@ -714,19 +768,36 @@ void Hdf5File::AppendStrings(const std::string& name, const std::vector<std::str
 }
 
 void Hdf5File::Flush() {
-  Hdf5Call call;
+  Hdf5Call call(path_);
   if (H5Fflush(id_, H5F_SCOPE_LOCAL) < 0) {
     throw IOError(StrCat("cannot flush HDF5 file '", path_, "'", Hdf5Detail()));
   }
 }
 
 void Hdf5File::Close() {
-  Hdf5Call call;
+  Hdf5Call call(path_);
   const hid_t id = id_;
   id_ = -1;
   if (id >= 0 && H5Fclose(id) < 0) {
     throw IOError(StrCat("cannot close HDF5 file '", path_, "'", Hdf5Detail()));
   }
+}
+
+void ReportHdf5CrashesAsErrors(const std::string& prefix) {
+  const size_t size = std::min(prefix.size(), sizeof(crash_prefix) - 1);
+  std::copy_n(prefix.data(), size, crash_prefix);
+  crash_prefix[size] = '\0';
+  static const bool installed = [] {
+    struct sigaction action = {};
+    action.sa_sigaction = &OnCrashSignal;
+    action.sa_flags = SA_SIGINFO;
+    sigemptyset(&action.sa_mask);
+    for (size_t i = 0; i < std::size(kCrashSignals); ++i) {
+      sigaction(kCrashSignals[i], &action, &replaced_actions[i]);
+    }
+    return true;
+  }();
+  (void)installed;
 }
 
 }  // namespace crema

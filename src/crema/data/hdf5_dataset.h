@@ -166,6 +166,19 @@ class Hdf5File {
   int64_t id_ = -1;  // the hid_t of the open file; -1 when closed
 };
 
+// Makes a crash inside the HDF5 library end the process with exit status 1 and one line on
+// stderr, "<prefix>HDF5 file '<path>' is corrupt: the HDF5 library crashed reading it ...",
+// instead of dying by the signal. The HDF5 1.10 of Debian 12 dereferences null on some
+// corrupt files (a failed allocation of a size a corrupt header declares), and no check
+// short of parsing HDF5 ourselves tells those files apart before it is called.
+//
+// Installs handlers for SIGSEGV, SIGBUS, SIGFPE and SIGILL once; a later call only changes
+// the prefix (at most 511 bytes are kept). A fault outside an Hdf5File call goes to the
+// disposition the handler replaced (a sanitizer's report, or the default: the signal), as if
+// the handler were not there. For programs that own the process (command-line tools); a
+// library or a fuzzer that wants HDF5's crashes reported as crashes does not call it.
+void ReportHdf5CrashesAsErrors(const std::string& prefix);
+
 }  // namespace crema
 
 #endif  // CREMA_DATA_HDF5_DATASET_H_

@@ -4,6 +4,7 @@
 #include <glog/logging.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cstdio>
 #include <cstring>
 #include <map>
@@ -153,7 +154,7 @@ void CopyTrainedLayersFromHdf5(Net* net, const std::string& path) {
             " in the net (rename the layer to learn its parameters from scratch)"));
       }
       const std::vector<float> values = file.ReadFloat(dataset);
-      std::memcpy(target[j]->mutable_cpu_data(), values.data(), values.size() * sizeof(float));
+      std::copy(values.begin(), values.end(), target[j]->mutable_cpu_data());
     }
   }
 }

@@ -1,6 +1,5 @@
 #include "crema/solver/solver_state_io.h"
 
-#include <cstring>
 #include <set>
 #include <vector>
 
@@ -58,9 +57,7 @@ caffe::SolverState ReadHdf5State(const std::string& path) {
     caffe::BlobProto* blob = state.add_history();
     for (int64_t d : file.Shape(dataset)) blob->mutable_shape()->add_dim(d);
     const std::vector<float> values = file.ReadFloat(dataset);
-    blob->mutable_data()->Resize(static_cast<int>(values.size()), 0.f);
-    std::memcpy(blob->mutable_data()->mutable_data(), values.data(),
-                values.size() * sizeof(float));
+    blob->mutable_data()->Add(values.begin(), values.end());
   }
   return state;
 }
