@@ -4,6 +4,7 @@
 #include <hdf5.h>
 #include <sys/resource.h>
 
+#include <climits>
 #include <cstdint>
 #include <string>
 #include <vector>
@@ -12,6 +13,7 @@
 
 #include "crema/core/blob.h"
 #include "crema/core/error.h"
+#include "crema/data/datum.h"
 #include "crema/data/hdf5_dataset.h"
 #include "crema/data/transformer.h"
 #include "crema/net/net.h"
@@ -147,6 +149,41 @@ TEST(FuzzRegressionTest, SolverStateWithAnEmptyHistoryBlobReadsIt) {
   int empty = 0;
   for (const caffe::BlobProto& blob : state.history()) empty += blob.data_size() == 0;
   EXPECT_GT(empty, 0);
+}
+
+// fuzz_caffemodel: a dataset of a few values whose integer type declares itself megabytes
+// wide made HDF5 size its conversion buffer by it (1.9 GB for a 16 KB model).
+TEST(FuzzRegressionTest, Hdf5NumbersWiderThanSixteenBytesAreCorruption) {
+  TempDir dir;
+  const std::string path = dir.file("wide_numbers.h5");
+  const hid_t type = H5Tcopy(H5T_STD_I32LE);
+  ASSERT_GE(H5Tset_size(type, 1 << 20), 0);
+  WriteUnwrittenDataset(path, "data", type, {4});
+  H5Tclose(type);
+  const Hdf5File file = Hdf5File::Open(path);
+  ExpectError([&] { file.ReadFloat("data"); }, ErrorCode::kCorruption,
+              {"'data'", "wide_numbers.h5", "1048576 bytes wide"});
+  float rows[4];
+  ExpectError([&] { file.ReadFloatRows("data", 0, 4, rows); }, ErrorCode::kCorruption,
+              {"'data'", "1048576 bytes wide"});
+}
+
+// fuzz_datum: three dimensions below 2^31 multiplied past 2^63 (signed overflow, UBSan).
+TEST(FuzzRegressionTest, DatumShapeOfMoreThanTwoToTheSixtyThreeValuesIsCorruption) {
+  caffe::Datum datum;
+  datum.set_channels(INT_MAX);
+  datum.set_height(INT_MAX);
+  datum.set_width(INT_MAX);
+  ExpectError([&] { ValidateDatum(datum, "k"); }, ErrorCode::kCorruption,
+              {"record 'k'", "over 2^63 values"});
+}
+
+// fuzz_caffemodel: a 16 KB model whose group's local heap has a free list looping back on
+// itself; HDF5 1.10 follows it allocating without end (24 GB before the kernel killed crema).
+TEST(FuzzRegressionTest, ALocalHeapWhoseFreeListLoopsIsCorruptionNotAllMemory) {
+  const std::string path = FuzzInput("libhdf5_local_heap_free_list_loops.caffemodel.h5");
+  ExpectError([&] { Hdf5File::Open(path); }, ErrorCode::kCorruption,
+              {"libhdf5_local_heap_free_list_loops.caffemodel.h5", "loops back"});
 }
 
 // The HDF5 1.10 of Debian 12 crashes (SIGSEGV) on these files the fuzzers wrote: a corrupt

@@ -1,6 +1,7 @@
 #include "crema/data/datum.h"
 
 #include <cstdint>
+#include <limits>
 
 #include "crema/core/error.h"
 
@@ -28,7 +29,14 @@ void ValidateDatum(const caffe::Datum& datum, std::string_view key) {
                             ", height ", datum.height(), ", width ", datum.width(),
                             " (all must be positive)"));
   }
-  const int64_t expected = int64_t{datum.channels()} * datum.height() * datum.width();
+  // Each dimension is below 2^31, so two multiply within 64 bits; the third may not.
+  const int64_t plane = int64_t{datum.channels()} * datum.height();
+  if (plane > std::numeric_limits<int64_t>::max() / datum.width()) {
+    throw Corruption(StrCat(Record(key), " has a shape of over 2^63 values: channels ",
+                            datum.channels(), ", height ", datum.height(), ", width ",
+                            datum.width()));
+  }
+  const int64_t expected = plane * datum.width();
   if (!datum.data().empty()) {
     if (static_cast<int64_t>(datum.data().size()) != expected) {
       throw Corruption(StrCat(Record(key), " holds ", datum.data().size(),

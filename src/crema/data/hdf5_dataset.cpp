@@ -1,17 +1,21 @@
 #include "crema/data/hdf5_dataset.h"
 
 #include <hdf5.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <algorithm>
+#include <array>
 #include <climits>
 #include <csignal>
 #include <filesystem>
 #include <iterator>
 #include <mutex>
+#include <set>
 #include <type_traits>
 
 #include "crema/core/error.h"
+#include "crema/data/hdf5_check.h"
 
 namespace crema {
 
@@ -224,11 +228,43 @@ size_t StringWidth(hid_t type, const std::string& name, const std::string& path)
   return width;
 }
 
+// Numbers of up to 16 bytes (long double); a corrupt header can declare any width, and HDF5
+// sizes its conversion buffer by it (gigabytes for a few values).
 void RequireNumeric(hid_t dataset, const std::string& name, const std::string& path) {
   const H5T_class_t c = ClassOf(dataset);
   if (c != H5T_INTEGER && c != H5T_FLOAT) {
     throw Corruption(StrCat(Where(name, path), " holds ", ClassText(c), ", not numbers"));
   }
+  Handle type(H5Dget_type(dataset), &H5Tclose);
+  const size_t width = type.ok() ? H5Tget_size(type.get()) : 0;
+  if (width == 0 || width > 16) {
+    throw Corruption(StrCat(Where(name, path), " holds numbers ", width,
+                            " bytes wide; numbers are 1 to 16 bytes"));
+  }
+}
+
+}  // namespace
+
+namespace {
+
+// CheckHdf5LocalHeaps, once per file and process (a file is its device, inode, size and
+// modification time): HDF5Data opens its files again every epoch.
+void CheckLocalHeapsOnce(const std::string& path) {
+  struct stat st {};
+  if (::stat(path.c_str(), &st) != 0) return;  // left for the open to report
+  const std::array<int64_t, 5> identity = {
+      static_cast<int64_t>(st.st_dev), static_cast<int64_t>(st.st_ino),
+      static_cast<int64_t>(st.st_size), static_cast<int64_t>(st.st_mtim.tv_sec),
+      static_cast<int64_t>(st.st_mtim.tv_nsec)};
+  static std::mutex mutex;
+  static std::set<std::array<int64_t, 5>> checked;
+  {
+    const std::lock_guard<std::mutex> lock(mutex);
+    if (checked.count(identity) != 0) return;
+  }
+  CheckHdf5LocalHeaps(path);
+  const std::lock_guard<std::mutex> lock(mutex);
+  checked.insert(identity);
 }
 
 }  // namespace
@@ -245,6 +281,7 @@ Hdf5File Hdf5File::Open(const std::string& path) {
     const std::string detail = Hdf5Detail();
     throw Corruption(StrCat("'", path, "' is not an HDF5 file", detail));
   }
+  CheckLocalHeapsOnce(path);
   Handle fapl = FileAccessList();
   const hid_t id = H5Fopen(path.c_str(), H5F_ACC_RDONLY, fapl.ok() ? fapl.get() : H5P_DEFAULT);
   if (id < 0) throw Corruption(StrCat("cannot open HDF5 file '", path, "'", Hdf5Detail()));
