@@ -23,7 +23,9 @@ constexpr size_t kChunk = size_t{1} << 20;
 // Closes a descriptor on every path.
 struct Descriptor {
   int fd;
-  ~Descriptor() { ::close(fd); }
+  ~Descriptor() {
+    if (fd >= 0) ::close(fd);
+  }
 };
 
 // Up to `length` bytes of `fd` at `offset`; fewer where the file ends.

@@ -243,10 +243,6 @@ void RequireNumeric(hid_t dataset, const std::string& name, const std::string& p
   }
 }
 
-}  // namespace
-
-namespace {
-
 // CheckHdf5LocalHeaps, once per file and process (a file is its device, inode, size and
 // modification time): HDF5Data opens its files again every epoch.
 void CheckLocalHeapsOnce(const std::string& path) {
