@@ -29,7 +29,7 @@ DEFINE_string(snapshot, "",
               "train: a .solverstate (or .solverstate.h5) to resume from, or 'latest'.");
 DEFINE_string(gpu, "", "GPU ids; this build computes on CPU only, so leave it empty.");
 DEFINE_int32(iterations, 50, "test, time: number of iterations to run.");
-DEFINE_string(phase, "", "time: TRAIN (default) or TEST.");
+DEFINE_string(phase, "", "time, info: TRAIN (default) or TEST (inference, as test runs it).");
 DEFINE_int32(level, 0, "The net state's level, for include/exclude rules.");
 DEFINE_string(stage, "", "The net state's stages, comma-separated, for include/exclude rules.");
 DEFINE_string(sigint_effect, "stop", "train: what SIGINT does: stop, snapshot or none.");
@@ -88,7 +88,8 @@ const char kUsage[] =
     "           [-level N] [-stage a,b] [-sigint_effect stop|snapshot|none]\n"
     "           [-sighup_effect stop|snapshot|none] [-metrics FILE] [-threads N]\n"
     "  test     -model NET.prototxt -weights M.caffemodel [-iterations N]\n"
-    "  time     -model NET.prototxt [-iterations N] [-phase TRAIN|TEST]\n"
+    "  time     -model NET.prototxt [-iterations N] [-phase TRAIN|TEST]   per-layer times:\n"
+    "           TRAIN forward and backward, TEST forward as test runs it (layers fused)\n"
     "  info     -model NET.prototxt [-weights M.caffemodel] [-phase TRAIN|TEST]   per layer:\n"
     "           type, top shapes, learnable parameters, forward FLOPs; and their totals\n"
     "  features -model NET.prototxt -weights M.caffemodel -features b1[,b2] [-label l]\n"

@@ -36,19 +36,27 @@ int Time(const Args& args) {
   ReplaceMissingDataWithInputs(&param);
   const std::unique_ptr<Net> built = BuildNetFromFile(FLAGS_model, param);
   Net& net = *built;
-  net.PlanMemory({.training = true, .keep = {}});  // as training runs it
+  // TRAIN times forward and backward as training runs them; TEST times forward as `crema
+  // test` runs it: memory planned for inference, BatchNorm/Scale/ReLU folded into the
+  // convolutions before them.
+  const bool training = phase == caffe::TRAIN;
+  net.PlanMemory({.training = training, .keep = {}});
+  if (!training) net.FuseForInference();
   const auto& layers = net.layers();
   const auto& bottoms = net.bottom_vecs();
   const auto& tops = net.top_vecs();
   const auto& need_backward = net.bottom_need_backward();
+  const int num_layers = static_cast<int>(layers.size());
 
   // One untimed pass warms up caches and builds primitives.
   LOG(INFO) << "Performing Forward";
   float initial_loss;
   net.Forward(&initial_loss);
   LOG(INFO) << "Initial loss: " << initial_loss;
-  LOG(INFO) << "Performing Backward";
-  net.Backward();
+  if (training) {
+    LOG(INFO) << "Performing Backward";
+    net.Backward();
+  }
 
   std::vector<double> forward_ms(layers.size(), 0), backward_ms(layers.size(), 0);
   double forward_total = 0, backward_total = 0;
@@ -56,35 +64,47 @@ int Time(const Args& args) {
   for (int j = 0; j < FLAGS_iterations; ++j) {
     const auto iter_start = Clock::now();
     auto pass_start = Clock::now();
-    for (size_t i = 0; i < layers.size(); ++i) {
+    for (int i = 0; i < num_layers; ++i) {
+      if (net.layer_folded(i)) continue;
       const auto start = Clock::now();
       layers[i]->Forward(bottoms[i], tops[i]);
       forward_ms[i] += MillisSince(start);
     }
     forward_total += MillisSince(pass_start);
-    pass_start = Clock::now();
-    for (size_t i = layers.size(); i-- > 0;) {
-      if (!net.layer_need_backward()[i]) continue;
-      const auto start = Clock::now();
-      layers[i]->Backward(tops[i], need_backward[i], bottoms[i]);
-      backward_ms[i] += MillisSince(start);
+    if (training) {
+      pass_start = Clock::now();
+      for (int i = num_layers; i-- > 0;) {
+        if (!net.layer_need_backward()[i]) continue;
+        const auto start = Clock::now();
+        layers[i]->Backward(tops[i], need_backward[i], bottoms[i]);
+        backward_ms[i] += MillisSince(start);
+      }
+      backward_total += MillisSince(pass_start);
     }
-    backward_total += MillisSince(pass_start);
-    LOG(INFO) << "Iteration: " << j + 1 << " forward-backward time: " << MillisSince(iter_start)
-              << " ms.";
+    LOG(INFO) << "Iteration: " << j + 1 << (training ? " forward-backward" : " forward")
+              << " time: " << MillisSince(iter_start) << " ms.";
   }
   const double total = MillisSince(all_start);
   const double n = FLAGS_iterations;
   LOG(INFO) << "Average time per layer: ";
-  for (size_t i = 0; i < layers.size(); ++i) {
+  for (int i = 0; i < num_layers; ++i) {
+    if (net.layer_folded(i)) {
+      LOG(INFO) << std::setfill(' ') << std::setw(10) << layers[i]->name()
+                << "\tforward: folded into the convolution before it";
+      continue;
+    }
     LOG(INFO) << std::setfill(' ') << std::setw(10) << layers[i]->name()
               << "\tforward: " << forward_ms[i] / n << " ms.";
-    LOG(INFO) << std::setfill(' ') << std::setw(10) << layers[i]->name()
-              << "\tbackward: " << backward_ms[i] / n << " ms.";
+    if (training) {
+      LOG(INFO) << std::setfill(' ') << std::setw(10) << layers[i]->name()
+                << "\tbackward: " << backward_ms[i] / n << " ms.";
+    }
   }
   LOG(INFO) << "Average Forward pass: " << forward_total / n << " ms.";
-  LOG(INFO) << "Average Backward pass: " << backward_total / n << " ms.";
-  LOG(INFO) << "Average Forward-Backward: " << total / n << " ms.";
+  if (training) {
+    LOG(INFO) << "Average Backward pass: " << backward_total / n << " ms.";
+    LOG(INFO) << "Average Forward-Backward: " << total / n << " ms.";
+  }
   LOG(INFO) << "Total Time: " << total << " ms.";
   if (!tops.empty() && !tops[0].empty() && tops[0][0]->num_axes() > 0) {
     LOG(INFO) << "Throughput: " << tops[0][0]->shape(0) * n / (total / 1000) << " images/s.";

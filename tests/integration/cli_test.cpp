@@ -182,6 +182,30 @@ TEST(CliTest, AcceptsAllThreeFlagForms) {
   }
 }
 
+TEST(CliTest, TimeInTestPhaseTimesInferenceWithFoldedLayers) {
+  TempDir dir;
+  WriteFile(dir.file("net.prototxt"), R"(name: "fused"
+layer { name: "data" type: "Input" top: "data" input_param { shape { dim: 2 dim: 3 dim: 8 dim: 8 } } }
+layer { name: "conv" type: "Convolution" bottom: "data" top: "conv"
+        convolution_param { num_output: 4 kernel_size: 3 weight_filler { type: "gaussian" } } }
+layer { name: "bn" type: "BatchNorm" bottom: "conv" top: "conv" }
+layer { name: "scale" type: "Scale" bottom: "conv" top: "conv" scale_param { bias_term: true } }
+layer { name: "relu" type: "ReLU" bottom: "conv" top: "conv" }
+)");
+  const Result test = Crema("time -iterations 2 -phase TEST -model " + dir.file("net.prototxt"));
+  ASSERT_EQ(test.status, 0) << test.output;
+  EXPECT_CONTAINS(test.output, "bn\tforward: folded into the convolution before it");
+  EXPECT_CONTAINS(test.output, "relu\tforward: folded into the convolution before it");
+  EXPECT_CONTAINS(test.output, "Iteration: 2 forward time");
+  EXPECT_CONTAINS(test.output, "Average Forward pass");
+  EXPECT_EQ(test.output.find("backward"), std::string::npos) << test.output;
+
+  const Result train = Crema("time -iterations 1 -model " + dir.file("net.prototxt"));
+  ASSERT_EQ(train.status, 0) << train.output;
+  EXPECT_EQ(train.output.find("folded"), std::string::npos) << train.output;
+  EXPECT_CONTAINS(train.output, "bn\tbackward: ");
+}
+
 TEST(CliTest, SyntaxErrorNamesFileLineAndColumn) {
   TempDir dir;
   WriteFile(dir.file("bad.prototxt"), "name: \"x\"\nlayer {\n  name: \"a\"\n  tpye: \"Input\"\n}\n");

@@ -239,6 +239,7 @@ std::vector<ConvCase> GradientCases() {
       {2, 4, 7, 6, 4, 2, 3, 3, 1, 1, 2, 2, 1, 1, true},
       {1, 2, 8, 7, 3, 1, 3, 2, 2, 1, 1, 2, 2, 1, false, true},
       {2, 3, 4, 4, 2, 1, 1, 1, 0, 0, 1, 1, 1, 1, true},
+      {2, 3, 5, 6, 2, 1, 1, 1, 0, 0, 2, 2, 1, 1, true},  // 1×1 with a stride
       {1, 9, 5, 5, 3, 1, 3, 3, 1, 1, 1, 1, 1, 1, true},  // channels-last in oneDNN
   };
 }
@@ -280,15 +281,19 @@ TEST(ConvolutionLayerTest, GradientPerOutputElement) {
 }
 
 TEST(ConvolutionLayerTest, GradientWithTwoBottoms) {
-  const ConvCase k{1, 2, 5, 5, 3, 1, 3, 3, 1, 1, 2, 2, 1, 1, true};
-  for (Engine engine : {Engine::kReference, Engine::kDnnl}) {
-    SCOPED_TRACE(EngineName(engine));
-    Blob a({1, 2, 5, 5}), b({1, 2, 5, 5}), top_a, top_b;
-    FillUniform(&a, -1.f, 1.f, 47);
-    FillUniform(&b, -1.f, 1.f, 53);
-    auto layer = MakeConv(engine, ConvParam(k));
-    testing::GradientChecker checker(1e-2f, 1e-2f);
-    checker.CheckGradient(layer.get(), {&a, &b}, {&top_a, &top_b});
+  // A 3×3 kernel, and a strided 1×1 one that runs as one GEMM for the batch.
+  for (const ConvCase& k : {ConvCase{1, 2, 5, 5, 3, 1, 3, 3, 1, 1, 2, 2, 1, 1, true},
+                            ConvCase{2, 3, 5, 4, 2, 1, 1, 1, 0, 0, 2, 1, 1, 1, true}}) {
+    for (Engine engine : {Engine::kReference, Engine::kDnnl}) {
+      SCOPED_TRACE(std::string(EngineName(engine)) + ": " + k.ToString());
+      Blob a({k.num, k.channels, k.height, k.width}), b({k.num, k.channels, k.height, k.width});
+      Blob top_a, top_b;
+      FillUniform(&a, -1.f, 1.f, 47);
+      FillUniform(&b, -1.f, 1.f, 53);
+      auto layer = MakeConv(engine, ConvParam(k));
+      testing::GradientChecker checker(1e-2f, 1e-2f);
+      checker.CheckGradient(layer.get(), {&a, &b}, {&top_a, &top_b});
+    }
   }
 }
 
@@ -348,10 +353,10 @@ void ExpectDnnlMatchesReference(const ConvCase& k) {
   reference.SetUp({&bottom}, {&ref_top});
   dnnl.SetUp({&bottom}, {&dnnl_top});
   // oneDNN's own reference kernels would be correct but slow: the point of this engine.
-  // 1×1 layers skip oneDNN for one GEMM per image.
+  // Ungrouped 1×1 layers without padding skip oneDNN for one GEMM per image.
   EXPECT_EQ(dnnl.implementation().find("ref"), std::string::npos) << dnnl.implementation();
-  const bool pointwise = k.kernel_h == 1 && k.kernel_w == 1 && k.stride_h == 1 &&
-                         k.stride_w == 1 && k.pad_h == 0 && k.pad_w == 0 && k.group == 1;
+  const bool pointwise = k.kernel_h == 1 && k.kernel_w == 1 && k.pad_h == 0 && k.pad_w == 0 &&
+                         k.group == 1;
   EXPECT_EQ(dnnl.implementation() == "GEMM per image (NCHW, 1x1)", pointwise)
       << dnnl.implementation();
   for (size_t i = 0; i < reference.blobs().size(); ++i) {
@@ -401,6 +406,13 @@ TEST(ConvolutionLayerTest, DnnlMatchesReferenceForGroupedAndDepthwise) {
       {2, 32, 10, 9, 64, 2, 3, 3, 1, 1, 2, 2, 1, 1, true},
       {2, 12, 10, 9, 8, 4, 3, 3, 2, 2, 1, 1, 2, 2, false},
       {2, 64, 8, 8, 32, 4, 1, 1, 0, 0, 2, 2, 1, 1, true},
+      // 1×1 with a stride (ResNet's projections): GEMM over the subsampled columns.
+      {2, 64, 9, 8, 32, 1, 1, 1, 0, 0, 2, 2, 1, 1, true},
+      {3, 20, 7, 10, 24, 1, 1, 1, 0, 0, 3, 2, 1, 1, false},
+      // ... one GEMM per image on planes of 128 positions and more, or a batch of one.
+      {2, 8, 24, 22, 6, 1, 1, 1, 0, 0, 2, 2, 1, 1, true},
+      {1, 8, 9, 8, 6, 1, 1, 1, 0, 0, 2, 2, 1, 1, true},
+      {2, 6, 12, 11, 5, 1, 1, 1, 0, 0, 1, 1, 1, 1, false},
   };
   for (const ConvCase& k : cases) ExpectDnnlMatchesReference(k);
 }

@@ -57,85 +57,67 @@ inline void MaxGeneralCell(const float* in, const Plane& g, int oy, int ox, floa
 
 // The reference loop: any kernel, stride and padding.
 template <typename MaskT>
-void MaxPlaneGeneral(const float* in, const Plane& g, const int* /*corners*/, float* out,
-                     MaskT* mask) {
+void MaxPlaneGeneral(const float* in, const Plane& g, float* out, MaskT* mask) {
   for (int oy = 0; oy < g.out_height; ++oy) {
     for (int ox = 0; ox < g.out_width; ++ox) MaxGeneralCell(in, g, oy, ox, out, mask);
   }
 }
 
-// The outputs of a K×K, stride-S pooling whose windows lie wholly inside the image: rows
-// [y_lo, y_hi) × columns [x_lo, x_hi). The rest form a frame (padding, ceil overhang).
-struct Interior {
-  int y_lo, y_hi, x_lo, x_hi;
+// The specialised K×K, stride-S loops first copy the plane into `padded` (CopyIntoPadded),
+// whose border cells hold −FLT_MAX (never larger, so never chosen: the general rule's
+// clipping), so that every window lies inside it and one branch-free loop covers every output.
+// Output (oy, ox)'s window is read at padded cell (oy·S, ox·S); its cells are numbered from
+// image cell (oy·S − pad_h, ox·S − pad_w), which may lie outside the image.
+struct PaddedPlane {
+  int height, width;          // the padded plane: every window's cells
+  int image_top, image_left;  // where the image's cell (0, 0) lies in it
 };
 
-template <int K, int S>
-Interior InteriorOf(const Plane& g) {
-  Interior r;
-  r.x_lo = std::min(g.out_width, CeilDiv(g.pad_w, S));
-  r.x_hi = std::max(r.x_lo, std::min(g.out_width, FloorDiv(g.width + g.pad_w - K, S) + 1));
-  r.y_lo = std::min(g.out_height, CeilDiv(g.pad_h, S));
-  r.y_hi = std::max(r.y_lo, std::min(g.out_height, FloorDiv(g.height + g.pad_h - K, S) + 1));
-  return r;
-}
-
-// Every output outside `r`, by the general rule.
-template <typename MaskT>
-void MaxFrame(const float* in, const Plane& g, const Interior& r, float* out, MaskT* mask) {
-  for (int oy = 0; oy < g.out_height; ++oy) {
-    if (oy < r.y_lo || oy >= r.y_hi) {
-      for (int ox = 0; ox < g.out_width; ++ox) MaxGeneralCell(in, g, oy, ox, out, mask);
-      continue;
-    }
-    for (int ox = 0; ox < r.x_lo; ++ox) MaxGeneralCell(in, g, oy, ox, out, mask);
-    for (int ox = r.x_hi; ox < g.out_width; ++ox) MaxGeneralCell(in, g, oy, ox, out, mask);
+// Copies the image `in` into the padded plane's image area (the border is left as it is).
+void CopyIntoPadded(const float* __restrict in, const Plane& g, const PaddedPlane& pp,
+                    float* __restrict padded) {
+  const int rows = std::min(g.height, pp.height - pp.image_top);
+  const int cols = std::min(g.width, pp.width - pp.image_left);
+  for (int h = 0; h < rows; ++h) {
+    const float* row = in + static_cast<size_t>(h) * g.width;
+    std::copy(row, row + cols,
+              padded + static_cast<size_t>(h + pp.image_top) * pp.width + pp.image_left);
   }
 }
 
-// First maximum of the K×K window whose top-left input cell is `base`, scanned in the general
-// loop's order, unrolled and branch-free so that loops over windows vectorise.
-template <int K, typename MaskT>
-inline void MaxWindow(const float* __restrict in, int width, int base, float* __restrict out,
-                      MaskT* __restrict mask) {
-  // Pointer arithmetic, not in[base + …]: GCC then sees stride-S loads along a row and
-  // uses shuffles instead of gathers.
-  const float* __restrict window = in + base;
-  float best = -FLT_MAX;
-  int idx = -1;
-#pragma GCC unroll 3
-  for (int i = 0; i < K; ++i) {
-#pragma GCC unroll 3
-    for (int j = 0; j < K; ++j) {
-      const float v = window[i * width + j];
-      const bool larger = v > best;
-      best = larger ? v : best;
-      idx = larger ? base + i * width + j : idx;
-    }
-  }
-  *out = best;
-  *mask = static_cast<MaskT>(idx);
-}
-
-// K×K windows, stride S, vectorised along each output row: suits planes with long rows.
-template <int K, int S, typename MaskT>
-void MaxPlaneRows(const float* __restrict in, const Plane& g, const int* /*corners*/,
-                  float* __restrict out, MaskT* __restrict mask) {
-  const Interior r = InteriorOf<K, S>(g);
-  for (int oy = r.y_lo; oy < r.y_hi; ++oy) {
-    const int row_start = (oy * S - g.pad_h) * g.width - g.pad_w;
-    float* out_row = out + oy * g.out_width;
-    MaskT* mask_row = mask + oy * g.out_width;
-    for (int ox = r.x_lo; ox < r.x_hi; ++ox) {
-      const int base = row_start + ox * S;
-      const float* window = in + base;
+// Every output of a plane: output (oy, ox)'s window is read at padded cell (oy·S, ox·S) and
+// numbered from image cell (oy·S − pad_h, ox·S − pad_w); the window's first maximum in scan
+// order, unrolled and branch-free. By rows (kByTable false) the loop over each output row
+// vectorises, which suits long rows. By table, one flat loop over every output reads the two
+// corners from `read_corners` and `image_corners`: it vectorises across rows, which suits
+// rows of a few outputs. (The window's code must stay inline in these loops: as a helper
+// function GCC left them scalar, 2x slower.)
+template <int K, int S, bool kByTable, typename MaskT>
+void MaxPlane(const float* __restrict padded, const Plane& g, const PaddedPlane& pp,
+              const int* __restrict read_corners, const int* __restrict image_corners,
+              float* __restrict out, MaskT* __restrict mask) {
+  const int rows = kByTable ? 1 : g.out_height;
+  const int per_row = kByTable ? g.out_height * g.out_width : g.out_width;
+  for (int oy = 0; oy < rows; ++oy) {
+    float* out_row = out + oy * per_row;
+    MaskT* mask_row = mask + oy * per_row;
+    for (int ox = 0; ox < per_row; ++ox) {
+      int read, base;
+      if constexpr (kByTable) {
+        read = read_corners[ox];
+        base = image_corners[ox];
+      } else {
+        read = oy * S * pp.width + ox * S;
+        base = (oy * S - g.pad_h) * g.width - g.pad_w + ox * S;
+      }
+      const float* window = padded + read;
       float best = -FLT_MAX;
       int idx = -1;
 #pragma GCC unroll 3
       for (int i = 0; i < K; ++i) {
 #pragma GCC unroll 3
         for (int j = 0; j < K; ++j) {
-          const float v = window[i * g.width + j];
+          const float v = window[i * pp.width + j];
           const bool larger = v > best;
           best = larger ? v : best;
           idx = larger ? base + i * g.width + j : idx;
@@ -145,26 +127,12 @@ void MaxPlaneRows(const float* __restrict in, const Plane& g, const int* /*corne
       mask_row[ox] = static_cast<MaskT>(idx);
     }
   }
-  MaxFrame(in, g, r, out, mask);
 }
 
-// K×K windows, stride S, as one flat loop over every output of the plane, each window's
-// top-left cell read from `corners` (clamped into the image): vectorises across rows, which
-// suits small planes such as LeNet's 12-wide outputs. The frame is then redone by the general
-// rule.
-template <int K, int S, typename MaskT>
-void MaxPlaneTable(const float* __restrict in, const Plane& g, const int* __restrict corners,
-                   float* __restrict out, MaskT* __restrict mask) {
-  const int count = g.out_height * g.out_width;
-  for (int o = 0; o < count; ++o) MaxWindow<K>(in, g.width, corners[o], out + o, mask + o);
-  MaxFrame(in, g, InteriorOf<K, S>(g), out, mask);
-}
-
-template <typename MaskT>
-using MaxPlaneFn = void (*)(const float*, const Plane&, const int*, float*, MaskT*);
-
-// Rows narrower than one 16-float vector leave the row-wise loop mostly scalar.
-constexpr int kTableBelowWidth = 16;
+// Output rows shorter than this run by table: a loop of 4 windows (LeNet's pool2) leaves the
+// row-wise loop scalar (measured 1.5x slower), while from 7 on (GoogLeNet's 7×7 planes) the
+// row-wise loop is as fast or faster (14×14: 1.7x).
+constexpr int kTableBelowWidth = 6;
 
 }  // namespace
 
@@ -281,61 +249,100 @@ void PoolingLayer::Reshape(const BlobVec& bottom, const BlobVec& top) {
       max_kernel_ = MaxKernel::k3x3Stride1;
     }
   }
-  // Short rows: one flat loop per plane over a table of window corners. Corners are clamped
-  // into the image (the frame's windows are redone by the general rule), which needs the
-  // image to hold at least one window.
-  table_ = max_kernel_ != MaxKernel::kGeneral && out_width_ < kTableBelowWidth &&
-           height_ >= kernel_h_ && width_ >= kernel_w_;
+  // The specialised loops' padded plane, and for short rows (one flat loop per plane) the
+  // table of window corners.
+  padded_height_ = (out_height_ - 1) * stride_h_ + kernel_h_;
+  padded_width_ = (out_width_ - 1) * stride_w_ + kernel_w_;
+  table_ = max_kernel_ != MaxKernel::kGeneral && out_width_ < kTableBelowWidth;
   if (table_ && (corners_height_ != height_ || corners_width_ != width_)) {
     corners_height_ = height_;
     corners_width_ = width_;
-    corners_.resize(static_cast<size_t>(out_height_) * out_width_);
+    const size_t count = static_cast<size_t>(out_height_) * out_width_;
+    read_corners_.resize(count);
+    image_corners_.resize(count);
     for (int oy = 0; oy < out_height_; ++oy) {
-      const int cy = std::clamp(oy * stride_h_ - pad_h_, 0, height_ - kernel_h_);
       for (int ox = 0; ox < out_width_; ++ox) {
-        const int cx = std::clamp(ox * stride_w_ - pad_w_, 0, width_ - kernel_w_);
-        corners_[oy * out_width_ + ox] = cy * width_ + cx;
+        read_corners_[oy * out_width_ + ox] = oy * stride_h_ * padded_width_ + ox * stride_w_;
+        image_corners_[oy * out_width_ + ox] =
+            (oy * stride_h_ - pad_h_) * width_ + ox * stride_w_ - pad_w_;
       }
     }
   }
 }
 
-void PoolingLayer::MaxForward(const float* x, float* y, int* mask, float* float_mask) const {
+namespace {
+
+// MAX pooling of `planes` planes of geometry `g` from x into y, the argmax into `mask` (or,
+// as floats, into `float_mask` when mask is null): `plane_fn(in, out, argmax, padded)` pools
+// one plane, `padded` the thread's padded copy (null unless `padded_plane`).
+template <typename PlaneFn>
+void MaxPlanes(const Plane& g, int planes, const PaddedPlane* padded_plane, const float* x,
+               float* y, int* mask, float* float_mask, PlaneFn plane_fn) {
+  const size_t in_size = static_cast<size_t>(g.height) * g.width;
+  const size_t out_size = static_cast<size_t>(g.out_height) * g.out_width;
+#pragma omp parallel
+  {
+    float* padded = nullptr;
+    if (padded_plane != nullptr) {
+      const size_t cells = static_cast<size_t>(padded_plane->height) * padded_plane->width;
+      // The thread's scratch (a pooling call runs inside no other layer's call): its border
+      // is filled once, each plane then overwrites only the image area.
+      padded = static_cast<float*>(cpu::ThreadScratch(0, sizeof(float) * cells));
+      std::fill(padded, padded + cells, -FLT_MAX);
+    }
+#pragma omp for schedule(static)
+    for (int p = 0; p < planes; ++p) {
+      const float* in = x + static_cast<size_t>(p) * in_size;
+      if (padded != nullptr) CopyIntoPadded(in, g, *padded_plane, padded);
+      const size_t out_off = static_cast<size_t>(p) * out_size;
+      if (mask != nullptr) {
+        plane_fn(in, y + out_off, mask + out_off, padded);
+      } else {
+        plane_fn(in, y + out_off, float_mask + out_off, padded);
+      }
+    }
+  }
+}
+
+}  // namespace
+
+template <int K, int S>
+void PoolingLayer::MaxForwardKxK(const float* x, float* y, int* mask, float* float_mask) const {
   const Plane g{height_, width_, out_height_, out_width_, kernel_h_, kernel_w_,
                 stride_h_, stride_w_, pad_h_, pad_w_};
-  const int in_size = height_ * width_;
-  const int out_size = out_height_ * out_width_;
-  MaxPlaneFn<int> int_fn = MaxPlaneGeneral<int>;
-  MaxPlaneFn<float> float_fn = MaxPlaneGeneral<float>;
-  // Instantiations for K×K windows with stride S, by table or by rows.
-#define CREMA_POOL_PICK(K, S)                                            \
-  int_fn = table_ ? MaxPlaneTable<K, S, int> : MaxPlaneRows<K, S, int>; \
-  float_fn = table_ ? MaxPlaneTable<K, S, float> : MaxPlaneRows<K, S, float>
+  const PaddedPlane pp{padded_height_, padded_width_, pad_h_, pad_w_};
+  const int* read = read_corners_.data();
+  const int* image = image_corners_.data();
+  MaxPlanes(g, planes_, &pp, x, y, mask, float_mask,
+            [&](const float*, float* out, auto* argmax, const float* padded) {
+              if (table_) {
+                MaxPlane<K, S, true>(padded, g, pp, read, image, out, argmax);
+              } else {
+                MaxPlane<K, S, false>(padded, g, pp, read, image, out, argmax);
+              }
+            });
+}
+
+void PoolingLayer::MaxForward(const float* x, float* y, int* mask, float* float_mask) const {
   switch (max_kernel_) {
     case MaxKernel::k2x2Stride2:
-      CREMA_POOL_PICK(2, 2);
-      break;
+      MaxForwardKxK<2, 2>(x, y, mask, float_mask);
+      return;
     case MaxKernel::k3x3Stride2:
-      CREMA_POOL_PICK(3, 2);
-      break;
+      MaxForwardKxK<3, 2>(x, y, mask, float_mask);
+      return;
     case MaxKernel::k3x3Stride1:
-      CREMA_POOL_PICK(3, 1);
-      break;
+      MaxForwardKxK<3, 1>(x, y, mask, float_mask);
+      return;
     case MaxKernel::kGeneral:
       break;
   }
-#undef CREMA_POOL_PICK
-  const int* corners = corners_.data();
-#pragma omp parallel for schedule(static)
-  for (int p = 0; p < planes_; ++p) {
-    const size_t in_off = static_cast<size_t>(p) * in_size;
-    const size_t out_off = static_cast<size_t>(p) * out_size;
-    if (mask != nullptr) {
-      int_fn(x + in_off, g, corners, y + out_off, mask + out_off);
-    } else {
-      float_fn(x + in_off, g, corners, y + out_off, float_mask + out_off);
-    }
-  }
+  const Plane g{height_, width_, out_height_, out_width_, kernel_h_, kernel_w_,
+                stride_h_, stride_w_, pad_h_, pad_w_};
+  MaxPlanes(g, planes_, nullptr, x, y, mask, float_mask,
+            [&](const float* in, float* out, auto* argmax, const float*) {
+              MaxPlaneGeneral(in, g, out, argmax);
+            });
 }
 
 namespace {

@@ -78,6 +78,9 @@ class PoolingLayer : public Layer {
   enum class MaxKernel { kGeneral, k2x2Stride2, k3x3Stride2, k3x3Stride1 };
 
   void MaxForward(const float* x, float* y, int* mask, float* float_mask) const;
+  // MaxForward for K×K windows with stride S: by table on short rows, else row by row.
+  template <int K, int S>
+  void MaxForwardKxK(const float* x, float* y, int* mask, float* float_mask) const;
   // AVE is separable: window sums along rows, then along columns (and backward the
   // reverse), each a short loop over contiguous outputs.
   void AveForward(const float* x, float* y) const;
@@ -95,11 +98,13 @@ class PoolingLayer : public Layer {
   int height_ = 0, width_ = 0;
   int out_height_ = 0, out_width_ = 0;
   MaxKernel max_kernel_ = MaxKernel::kGeneral;
-  // Whether the specialised loop runs over a table of window corners (short rows) rather
-  // than row by row, and that table: the top-left input cell of each output's window.
+  // The specialised loops pool a padded copy of each plane, of this size; on short rows they
+  // run over a table of window corners rather than row by row: per output its window's
+  // top-left cell, in the padded plane and in the image's numbering.
   bool table_ = false;
-  std::vector<int> corners_;
-  int corners_height_ = -1, corners_width_ = -1;  // input size corners_ was built for
+  int padded_height_ = 0, padded_width_ = 0;
+  std::vector<int> read_corners_, image_corners_;
+  int corners_height_ = -1, corners_width_ = -1;  // input size the table was built for
   // Argmax per top element when the mask is not a top.
   std::vector<int> mask_;
   // AVE windows, set by Reshape: per output row (column) the input rows [first, last) it

@@ -283,7 +283,7 @@ void Net::DecideBackward(bool force_backward) {
 float Net::ForwardFromTo(int start, int end) {
   float loss = 0;
   for (int i = start; i <= end; ++i) {
-    if (!layer_folded_.empty() && layer_folded_[i]) continue;
+    if (layer_folded(i)) continue;
     loss += layers_[i]->Forward(bottom_vecs_[i], top_vecs_[i]);
   }
   return loss_scale_ == 1.f ? loss : loss / loss_scale_;

@@ -139,6 +139,9 @@ class Net {
   const std::vector<int>& top_ids(int layer_id) const { return top_id_vecs_[layer_id]; }
   const std::vector<int>& bottom_ids(int layer_id) const { return bottom_id_vecs_[layer_id]; }
   const std::vector<bool>& layer_need_backward() const { return layer_need_backward_; }
+  // Whether layer `i` was folded into the layer before it (FuseForInference) and so no
+  // longer runs.
+  bool layer_folded(int i) const { return !layer_folded_.empty() && layer_folded_[i]; }
   const std::vector<std::vector<bool>>& bottom_need_backward() const {
     return bottom_need_backward_;
   }

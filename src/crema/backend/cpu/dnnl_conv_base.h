@@ -10,9 +10,10 @@
 // the thread's scratch buffers have grown to the net's largest layer.
 // Weight and bias gradients are added to the blobs' diffs, as the reference layer does.
 //
-// 1×1 convolutions with stride 1, no padding and one group run as one oneDNN sgemm per image
-// on the NCHW blobs (the reference layer's algorithm), which saves the layout copies around
-// oneDNN's blocked kernels. Depthwise deconvolutions (group = C = num_output, kernels of up to
+// 1×1 convolutions without padding and with one group run as oneDNN sgemm on the NCHW blobs
+// (the reference layer's algorithm): one per image, or on small planes one for the whole batch
+// (backend/cpu/pointwise_conv.h); this saves the layout copies around oneDNN's blocked
+// kernels. Depthwise deconvolutions (group = C = num_output, kernels of up to
 // cpu::kDepthwiseMaxTaps cells) are the other exception: oneDNN has no fast depthwise
 // deconvolution weight gradient, so they run on the direct NCHW kernels of
 // backend/cpu/depthwise_conv.h, which the subclass maps onto its own computation
@@ -39,6 +40,7 @@
 #include "crema/backend/cpu/blas.h"
 #include "crema/backend/cpu/depthwise_conv.h"
 #include "crema/backend/cpu/dnnl_conv_primitives.h"
+#include "crema/backend/cpu/pointwise_conv.h"
 #include "crema/layers/base_conv_layer.h"
 
 namespace crema {
@@ -50,16 +52,28 @@ class DnnlConvolutionBase : public Reference {
 
   // Shapes the tops as Reference does, then prepares the depthwise path or the primitives.
   void Reshape(const BlobVec& bottom, const BlobVec& top) override {
-    this->ReshapeTops(bottom, top);
     const ConvKernel& k = this->kernel_;
+    // A 1×1 convolution over NCHW is one GEMM per image, on the blobs as they are: no layout
+    // copies in or out, which oneDNN's blocked kernels need (measured 3-6% faster training on
+    // ResNet-50, GoogLeNet and MobileNet v1, and less memory). With a stride the GEMM reads
+    // the image's subsampled columns (the reference layer's im2col): ResNet-50's strided
+    // projections ran at 45-80 GFLOP/s on oneDNN's kernels, at the GEMM rate this way.
+    gemm_path_ = k.kernel_h == 1 && k.kernel_w == 1 && k.pad_h == 0 && k.pad_w == 0 &&
+                 !this->transposed_ && this->group_ == 1;
+    if (gemm_path_) {
+      Reference::Reshape(bottom, top);  // the tops, and the column buffer a stride needs
+      pointwise_shape_ = {.num = this->num_, .channels = this->channels_,
+                          .height = this->height_, .width = this->width_,
+                          .outputs = this->num_output_, .out_height = this->out_height_,
+                          .out_width = this->out_width_, .stride_h = k.stride_h,
+                          .stride_w = k.stride_w};
+      batched_ = cpu::PointwiseBatchedPays(pointwise_shape_);
+      return;
+    }
+    this->ReshapeTops(bottom, top);
     // Only a deconvolution takes the direct depthwise path (see the header comment).
     depthwise_ = this->transposed_ && this->IsDepthwise() &&
                  k.kernel_h * k.kernel_w <= cpu::kDepthwiseMaxTaps;
-    // A 1×1 convolution over NCHW is one GEMM per image, on the blobs as they are: no layout
-    // copies in or out, which oneDNN's blocked kernels need (measured 3-6% faster training on
-    // ResNet-50, GoogLeNet and MobileNet v1, and less memory).
-    gemm_path_ = this->pointwise_ && !this->transposed_ && this->group_ == 1;
-    if (gemm_path_) return;
     if (depthwise_) {
       depthwise_scratch_.resize(cpu::DepthwiseScratchSize(this->conv_geometry()));
       return;
@@ -128,7 +142,7 @@ class DnnlConvolutionBase : public Reference {
   void BackwardCpu(const BlobVec& top, const std::vector<bool>& propagate_down,
                    const BlobVec& bottom) override {
     if (fused_) this->Fail("runs Forward only: the layers after it were fused into it");
-    if (gemm_path_) {
+    if (gemm_path_ && !batched_) {
       Reference::BackwardCpu(top, propagate_down, bottom);
       return;
     }
@@ -137,7 +151,14 @@ class DnnlConvolutionBase : public Reference {
     float* bias_diff = this->bias_term_ && this->param_propagate_down(1)
                            ? this->blobs_[1]->mutable_cpu_diff()
                            : nullptr;
-    if (depthwise_) {
+    if (batched_) {
+      for (size_t i = 0; i < top.size(); ++i) {
+        cpu::PointwiseBatchedBackward(
+            pointwise_shape_, bottom[i]->cpu_data(), top[i]->cpu_diff(),
+            this->blobs_[0]->cpu_data(), weight_diff, bias_diff,
+            propagate_down[i] ? bottom[i]->mutable_cpu_diff() : nullptr);
+      }
+    } else if (depthwise_) {
       DepthwiseBackward(top, propagate_down, bottom, weight_diff, bias_diff);
     } else {
       dnnl_.Backward(top, propagate_down, bottom, this->blobs_[0]->cpu_data(), weight_diff,
@@ -187,7 +208,7 @@ class DnnlConvolutionBase : public Reference {
     }
   }
 
-  // y_n = W · x_n (+ bias per output row, then the fused ReLU) for every image n.
+  // y_n = W · columns(x_n) (+ bias per output row, then the fused ReLU) for every image n.
   void PointwiseForward(const BlobVec& bottom, const BlobVec& top, const float* weight,
                         const float* bias) {
     const int outputs = this->num_output_, inputs = this->channels_;
@@ -197,10 +218,14 @@ class DnnlConvolutionBase : public Reference {
     for (size_t i = 0; i < bottom.size(); ++i) {
       const float* x = bottom[i]->cpu_data();
       float* y = top[i]->mutable_cpu_data();
+      if (batched_) {
+        cpu::PointwiseBatchedForward(pointwise_shape_, x, weight, bias, relu, slope, y);
+        continue;
+      }
       for (int n = 0; n < this->num_; ++n) {
         float* y_n = y + n * this->top_image_size_;
         cpu::Gemm(false, false, outputs, plane, inputs, 1.f, weight,
-                  x + n * this->bottom_image_size_, 0.f, y_n);
+                  this->ImageColumns(x + n * this->bottom_image_size_), 0.f, y_n);
         if (bias == nullptr && !relu) continue;
 #pragma omp parallel for if (static_cast<int64_t>(outputs) * plane >= (1 << 15)) schedule(static)
         for (int o = 0; o < outputs; ++o) {
@@ -223,6 +248,8 @@ class DnnlConvolutionBase : public Reference {
   // The fused epilogue (FuseEpilogue).
   bool fused_ = false;
   bool gemm_path_ = false;
+  bool batched_ = false;  // the GEMM path, as one GEMM for the batch (cpu::PointwiseBatched*)
+  cpu::PointwiseShape pointwise_shape_;
   std::vector<const Layer*> epilogue_affines_;
   bool epilogue_relu_ = false;
   float epilogue_relu_slope_ = 0.f;
