@@ -38,7 +38,7 @@ int Time(const Args& args) {
   Net& net = *built;
   // TRAIN times forward and backward as training runs them; TEST times forward as `crema
   // test` runs it: memory planned for inference, BatchNorm/Scale/ReLU folded into the
-  // convolutions before them.
+  // convolutions (and ReLUs into the sums) before them.
   const bool training = phase == caffe::TRAIN;
   net.PlanMemory({.training = training, .keep = {}});
   if (!training) net.FuseForInference();
@@ -90,7 +90,7 @@ int Time(const Args& args) {
   for (int i = 0; i < num_layers; ++i) {
     if (net.layer_folded(i)) {
       LOG(INFO) << std::setfill(' ') << std::setw(10) << layers[i]->name()
-                << "\tforward: folded into the convolution before it";
+                << "\tforward: folded into the layer before it";
       continue;
     }
     LOG(INFO) << std::setfill(' ') << std::setw(10) << layers[i]->name()

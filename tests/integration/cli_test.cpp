@@ -194,8 +194,8 @@ layer { name: "relu" type: "ReLU" bottom: "conv" top: "conv" }
 )");
   const Result test = Crema("time -iterations 2 -phase TEST -model " + dir.file("net.prototxt"));
   ASSERT_EQ(test.status, 0) << test.output;
-  EXPECT_CONTAINS(test.output, "bn\tforward: folded into the convolution before it");
-  EXPECT_CONTAINS(test.output, "relu\tforward: folded into the convolution before it");
+  EXPECT_CONTAINS(test.output, "bn\tforward: folded into the layer before it");
+  EXPECT_CONTAINS(test.output, "relu\tforward: folded into the layer before it");
   EXPECT_CONTAINS(test.output, "Iteration: 2 forward time");
   EXPECT_CONTAINS(test.output, "Average Forward pass");
   EXPECT_EQ(test.output.find("backward"), std::string::npos) << test.output;

@@ -52,7 +52,8 @@ void RandomizeStatistics(Net* net, unsigned seed) {
 
 // Every pattern: BatchNorm + Scale + ReLU; Scale without bias + leaky ReLU; a depthwise
 // convolution with BatchNorm + ReLU; a lone ReLU; a BatchNorm that is not in place (not
-// folded: its input stays visible); and a convolution whose folded output feeds two layers.
+// folded: its input stays visible); a convolution whose folded output feeds two layers; and
+// sums of two and three bottoms with a ReLU (folded), a product with one (not folded).
 const char* const kFusableNet = R"(
   name: 'fusable' state { phase: TEST }
   layer { name: 'data' type: 'Input' top: 'data' input_param { shape { dim: 2 dim: 4 dim: 10 dim: 10 } } }
@@ -78,6 +79,13 @@ const char* const kFusableNet = R"(
           convolution_param { num_output: 6 kernel_size: 1 weight_filler { type: 'gaussian' std: 0.3 } } }
   layer { name: 'bn5' type: 'BatchNorm' bottom: 'c5' top: 'n5' }
   layer { name: 'sum' type: 'Eltwise' bottom: 'c5' bottom: 'n5' top: 'sum' }
+  layer { name: 'rs' type: 'ReLU' bottom: 'sum' top: 'sum' relu_param { negative_slope: 0.2 } }
+  layer { name: 'sum3' type: 'Eltwise' bottom: 'c5' bottom: 'n5' bottom: 'sum' top: 'sum3'
+          eltwise_param { coeff: 1 coeff: -2 coeff: 0.5 } }
+  layer { name: 'rs3' type: 'ReLU' bottom: 'sum3' top: 'sum3' }
+  layer { name: 'prod' type: 'Eltwise' bottom: 'c5' bottom: 'n5' top: 'prod'
+          eltwise_param { operation: PROD } }
+  layer { name: 'rp' type: 'ReLU' bottom: 'prod' top: 'prod' }
 )";
 
 TEST(FuseForInferenceTest, FoldedLayersComputeWhatTheyDid) {
@@ -85,9 +93,9 @@ TEST(FuseForInferenceTest, FoldedLayersComputeWhatTheyDid) {
   Net fused(NetFromText(kFusableNet));
   RandomizeStatistics(&plain, 3);
   CopyWeights(plain, &fused);
-  fused.PlanMemory({.training = false, .keep = {"c1", "c2"}});
-  // bn1 s1 r1, s2 r2, bn3 r3, r4; not bn5 (out of place).
-  EXPECT_EQ(fused.FuseForInference(), 8);
+  fused.PlanMemory({.training = false, .keep = {"c1", "c2", "sum"}});
+  // bn1 s1 r1, s2 r2, bn3 r3, r4, rs, rs3; not bn5 (out of place), not rp (after a PROD).
+  EXPECT_EQ(fused.FuseForInference(), 10);
 
   for (unsigned batch = 1; batch <= 2; ++batch) {
     SCOPED_TRACE(batch);
@@ -95,7 +103,7 @@ TEST(FuseForInferenceTest, FoldedLayersComputeWhatTheyDid) {
       FillUniform(net->blob_by_name("data"), -1.f, 1.f, batch);
       net->Forward();
     }
-    for (const char* blob : {"c1", "c2", "sum"}) {
+    for (const char* blob : {"c1", "c2", "sum", "sum3", "prod"}) {
       EXPECT_LT(RelativeError(*fused.blob_by_name(blob), *plain.blob_by_name(blob)), 1e-6) << blob;
     }
     // Parameters shared with a training net change between Forwards; the fold follows them.
@@ -108,12 +116,15 @@ TEST(FuseForInferenceTest, FoldedLayersComputeWhatTheyDid) {
   }
   ExpectError([&] { fused.layer_by_name("c1")->Backward({}, {}, {}); }, ErrorCode::kInvalidArgument,
               {"c1", "Forward only"});
+  ExpectError([&] { fused.layer_by_name("sum")->Backward({}, {}, {}); },
+              ErrorCode::kInvalidArgument, {"sum", "Forward only"});
 }
 
-// Only layers that accept an epilogue fold one: the reference convolution does not.
-TEST(FuseForInferenceTest, ReferenceLayersFoldNothing) {
+// Only layers that accept an epilogue fold one: the reference convolution does not (the
+// Eltwise, which has one implementation, still takes its ReLUs).
+TEST(FuseForInferenceTest, ReferenceLayersFoldOnlyTheSumsReLUs) {
   Net reference(NetFromText(kFusableNet), LayerImplementation::kReference);
-  EXPECT_EQ(reference.FuseForInference(), 0);
+  EXPECT_EQ(reference.FuseForInference(), 2);
 }
 
 // The zoo nets with BatchNorm, fused and memory-planned, against the reference layers.

@@ -58,13 +58,23 @@ void EltwiseLayer::ForwardCpu(const BlobVec& bottom, const BlobVec& top) {
     }
     case caffe::EltwiseParameter::SUM: {
       const float c0 = coeff_[0], c1 = coeff_[1];
+      // The fused ReLU goes into the last bottom's pass.
+      const float slope = relu_slope_;
+      const bool relu_now = relu_ && nb == 2;
 #pragma omp parallel for if (count >= kParallelMin) schedule(static)
-      for (int i = 0; i < count; ++i) y[i] = c0 * x0[i] + c1 * x1[i];
+      for (int i = 0; i < count; ++i) {
+        const float v = c0 * x0[i] + c1 * x1[i];
+        y[i] = relu_now && v <= 0.f ? slope * v : v;
+      }
       for (size_t b = 2; b < nb; ++b) {
         const float* xb = bottom[b]->cpu_data();
         const float cb = coeff_[b];
+        const bool relu_last = relu_ && b + 1 == nb;
 #pragma omp parallel for if (count >= kParallelMin) schedule(static)
-        for (int i = 0; i < count; ++i) y[i] += cb * xb[i];
+        for (int i = 0; i < count; ++i) {
+          const float v = y[i] + cb * xb[i];
+          y[i] = relu_last && v <= 0.f ? slope * v : v;
+        }
       }
       break;
     }
@@ -92,6 +102,14 @@ void EltwiseLayer::ForwardCpu(const BlobVec& bottom, const BlobVec& top) {
   }
 }
 
+bool EltwiseLayer::FuseEpilogue(std::vector<const Layer*> affines, bool relu,
+                                float relu_slope) {
+  if (op_ != caffe::EltwiseParameter::SUM || !affines.empty() || !relu) return false;
+  relu_ = true;
+  relu_slope_ = relu_slope;
+  return true;
+}
+
 bool EltwiseLayer::BackwardReadsBottomData(int) const {
   return op_ == caffe::EltwiseParameter::PROD;
 }
@@ -101,6 +119,7 @@ bool EltwiseLayer::BackwardReadsTopData(int) const {
 
 void EltwiseLayer::BackwardCpu(const BlobVec& top, const std::vector<bool>& propagate_down,
                                const BlobVec& bottom) {
+  if (relu_) Fail("runs Forward only: the ReLU after it was fused into it");
   const int count = top[0]->count();
   const float* y = top[0]->cpu_data();
   const float* dy = top[0]->cpu_diff();

@@ -10,6 +10,10 @@
 //
 // coeff given with MAX is ignored (Caffe accepts such files).
 //
+// At inference a SUM takes the ReLU that follows it in place into its own pass (FuseEpilogue,
+// called by Net::FuseForInference): ResNet's residual sums, which save a pass over each
+// block's output.
+//
 // Errors (InvalidArgument naming the layer): coeff given with PROD or with a count other than
 // the number of bottoms; bottoms of different shapes (the message shows both); a top that is
 // one of the bottoms (no in place). A layer is used by one thread at a time.
@@ -32,6 +36,8 @@ class EltwiseLayer : public Layer {
   int MinBottomBlobs() const override { return 2; }
   int ExactNumTopBlobs() const override { return 1; }
   void Reshape(const BlobVec& bottom, const BlobVec& top) override;
+  // Layer::FuseEpilogue: a SUM accepts a ReLU and no affine maps; Backward throws afterwards.
+  bool FuseEpilogue(std::vector<const Layer*> affines, bool relu, float relu_slope) override;
 
  protected:
   void LayerSetUp(const BlobVec& bottom, const BlobVec& top) override;
@@ -44,6 +50,8 @@ class EltwiseLayer : public Layer {
   std::vector<float> coeff_;
   bool stable_prod_grad_ = true;
   std::vector<int> max_index_;  // MAX only: which bottom won each element; sized in Reshape
+  bool relu_ = false;           // FuseEpilogue: a ReLU of slope relu_slope_ ends Forward
+  float relu_slope_ = 0.f;
 };
 
 }  // namespace crema

@@ -335,7 +335,7 @@ int Net::FuseForInference() {
            bottom_id_vecs_[j][0] == blob_id && top_id_vecs_[j][0] == blob_id;
   };
   for (int i = 0; i < num_layers; ++i) {
-    if (top_id_vecs_[i].size() != 1 || bottom_id_vecs_[i].size() != 1) continue;
+    if (top_id_vecs_[i].size() != 1) continue;
     const int blob_id = top_id_vecs_[i][0];
     const Blob& top = *blobs_[blob_id];
     if (top.num_axes() < 2) continue;

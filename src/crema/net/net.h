@@ -90,10 +90,10 @@ class Net {
   MemoryPlan PlanMemory(const MemoryPlanOptions& options);
 
   // Folds the layers that follow a layer in place into it, where it accepts them
-  // (Layer::FuseEpilogue: a Convolution does), for a net that runs Forward only: BatchNorm
-  // with global statistics and per-channel Scale layers into its weights and bias (recomputed
-  // at every Forward, so parameters shared with a training net may change), then one ReLU
-  // into its output. The folded layers no longer run; every blob still ends each Forward with
+  // (Layer::FuseEpilogue: a Convolution does, an Eltwise SUM takes a ReLU), for a net that
+  // runs Forward only: BatchNorm with global statistics and per-channel Scale layers into its
+  // weights and bias (recomputed at every Forward, so parameters shared with a training net
+  // may change), then one ReLU into its output. The folded layers no longer run; every blob still ends each Forward with
   // the values the unfused net leaves (in-place intermediates are not observable). Returns how
   // many layers were folded. REQUIRES: the net runs Forward only (PlanMemory with `training`
   // false says so); Backward throws afterwards.
