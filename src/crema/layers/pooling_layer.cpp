@@ -63,11 +63,74 @@ void MaxPlaneGeneral(const float* in, const Plane& g, float* out, MaskT* mask) {
   }
 }
 
-// The specialised K×K, stride-S loops first copy the plane into `padded` (CopyIntoPadded),
-// whose border cells hold −FLT_MAX (never larger, so never chosen: the general rule's
-// clipping), so that every window lies inside it and one branch-free loop covers every output.
-// Output (oy, ox)'s window is read at padded cell (oy·S, ox·S); its cells are numbered from
-// image cell (oy·S − pad_h, ox·S − pad_w), which may lie outside the image.
+// The outputs of a K×K, stride-S pooling whose windows lie wholly inside the image: rows
+// [y_lo, y_hi) × columns [x_lo, x_hi). The rest form a frame (padding, ceil overhang).
+struct Interior {
+  int y_lo, y_hi, x_lo, x_hi;
+};
+
+template <int K, int S>
+Interior InteriorOf(const Plane& g) {
+  Interior r;
+  r.x_lo = std::min(g.out_width, CeilDiv(g.pad_w, S));
+  r.x_hi = std::max(r.x_lo, std::min(g.out_width, FloorDiv(g.width + g.pad_w - K, S) + 1));
+  r.y_lo = std::min(g.out_height, CeilDiv(g.pad_h, S));
+  r.y_hi = std::max(r.y_lo, std::min(g.out_height, FloorDiv(g.height + g.pad_h - K, S) + 1));
+  return r;
+}
+
+// Every output outside `r`, by the general rule.
+template <typename MaskT>
+void MaxFrame(const float* in, const Plane& g, const Interior& r, float* out, MaskT* mask) {
+  for (int oy = 0; oy < g.out_height; ++oy) {
+    if (oy < r.y_lo || oy >= r.y_hi) {
+      for (int ox = 0; ox < g.out_width; ++ox) MaxGeneralCell(in, g, oy, ox, out, mask);
+      continue;
+    }
+    for (int ox = 0; ox < r.x_lo; ++ox) MaxGeneralCell(in, g, oy, ox, out, mask);
+    for (int ox = r.x_hi; ox < g.out_width; ++ox) MaxGeneralCell(in, g, oy, ox, out, mask);
+  }
+}
+
+// K×K windows, stride S, vectorised along each output row: suits planes with long rows, whose
+// frame (done by the general rule) is a small part of them.
+template <int K, int S, typename MaskT>
+void MaxPlaneRows(const float* __restrict in, const Plane& g, float* __restrict out,
+                  MaskT* __restrict mask) {
+  const Interior r = InteriorOf<K, S>(g);
+  for (int oy = r.y_lo; oy < r.y_hi; ++oy) {
+    const int row_start = (oy * S - g.pad_h) * g.width - g.pad_w;
+    float* out_row = out + oy * g.out_width;
+    MaskT* mask_row = mask + oy * g.out_width;
+    for (int ox = r.x_lo; ox < r.x_hi; ++ox) {
+      const int base = row_start + ox * S;
+      const float* window = in + base;
+      float best = -FLT_MAX;
+      int idx = -1;
+#pragma GCC unroll 3
+      for (int i = 0; i < K; ++i) {
+#pragma GCC unroll 3
+        for (int j = 0; j < K; ++j) {
+          const float v = window[i * g.width + j];
+          const bool larger = v > best;
+          best = larger ? v : best;
+          idx = larger ? base + i * g.width + j : idx;
+        }
+      }
+      out_row[ox] = best;
+      mask_row[ox] = static_cast<MaskT>(idx);
+    }
+  }
+  MaxFrame(in, g, r, out, mask);
+}
+
+// Short rows go by table: one flat loop over every output of the plane, output o's window read
+// at source + read_corners[o] (rows `read_width` apart) and its cells numbered from
+// image_corners[o]. It vectorises across rows, which suits small planes such as GoogLeNet's
+// 14×14 and 7×7 and LeNet's 12-wide ones. Where windows reach outside the image (padding, a
+// ceil overhang) the source is a padded copy of the plane (CopyIntoPadded), whose border
+// cells hold −FLT_MAX (never larger, so never chosen: the general rule's clipping), so that
+// no output needs the scalar general rule; otherwise it is the plane itself.
 struct PaddedPlane {
   int height, width;          // the padded plane: every window's cells
   int image_top, image_left;  // where the image's cell (0, 0) lies in it
@@ -85,54 +148,33 @@ void CopyIntoPadded(const float* __restrict in, const Plane& g, const PaddedPlan
   }
 }
 
-// Every output of a plane: output (oy, ox)'s window is read at padded cell (oy·S, ox·S) and
-// numbered from image cell (oy·S − pad_h, ox·S − pad_w); the window's first maximum in scan
-// order, unrolled and branch-free. By rows (kByTable false) the loop over each output row
-// vectorises, which suits long rows. By table, one flat loop over every output reads the two
-// corners from `read_corners` and `image_corners`: it vectorises across rows, which suits
-// rows of a few outputs. (The window's code must stay inline in these loops: as a helper
-// function GCC left them scalar, 2x slower.)
-template <int K, int S, bool kByTable, typename MaskT>
-void MaxPlane(const float* __restrict padded, const Plane& g, const PaddedPlane& pp,
-              const int* __restrict read_corners, const int* __restrict image_corners,
-              float* __restrict out, MaskT* __restrict mask) {
-  const int rows = kByTable ? 1 : g.out_height;
-  const int per_row = kByTable ? g.out_height * g.out_width : g.out_width;
-  for (int oy = 0; oy < rows; ++oy) {
-    float* out_row = out + oy * per_row;
-    MaskT* mask_row = mask + oy * per_row;
-    for (int ox = 0; ox < per_row; ++ox) {
-      int read, base;
-      if constexpr (kByTable) {
-        read = read_corners[ox];
-        base = image_corners[ox];
-      } else {
-        read = oy * S * pp.width + ox * S;
-        base = (oy * S - g.pad_h) * g.width - g.pad_w + ox * S;
-      }
-      const float* window = padded + read;
-      float best = -FLT_MAX;
-      int idx = -1;
+template <int K, int S, typename MaskT>
+void MaxPlaneTable(const float* __restrict source, int read_width, const Plane& g,
+                   const int* __restrict read_corners, const int* __restrict image_corners,
+                   float* __restrict out, MaskT* __restrict mask) {
+  const int count = g.out_height * g.out_width;
+  for (int o = 0; o < count; ++o) {
+    const float* window = source + read_corners[o];
+    const int base = image_corners[o];
+    float best = -FLT_MAX;
+    int idx = -1;
 #pragma GCC unroll 3
-      for (int i = 0; i < K; ++i) {
+    for (int i = 0; i < K; ++i) {
 #pragma GCC unroll 3
-        for (int j = 0; j < K; ++j) {
-          const float v = window[i * pp.width + j];
-          const bool larger = v > best;
-          best = larger ? v : best;
-          idx = larger ? base + i * g.width + j : idx;
-        }
+      for (int j = 0; j < K; ++j) {
+        const float v = window[i * read_width + j];
+        const bool larger = v > best;
+        best = larger ? v : best;
+        idx = larger ? base + i * g.width + j : idx;
       }
-      out_row[ox] = best;
-      mask_row[ox] = static_cast<MaskT>(idx);
     }
+    out[o] = best;
+    mask[o] = static_cast<MaskT>(idx);
   }
 }
 
-// Output rows shorter than this run by table: a loop of 4 windows (LeNet's pool2) leaves the
-// row-wise loop scalar (measured 1.5x slower), while from 7 on (GoogLeNet's 7×7 planes) the
-// row-wise loop is as fast or faster (14×14: 1.7x).
-constexpr int kTableBelowWidth = 6;
+// Rows narrower than one 16-float vector leave the row-wise loop mostly scalar.
+constexpr int kTableBelowWidth = 16;
 
 }  // namespace
 
@@ -249,20 +291,23 @@ void PoolingLayer::Reshape(const BlobVec& bottom, const BlobVec& top) {
       max_kernel_ = MaxKernel::k3x3Stride1;
     }
   }
-  // The specialised loops' padded plane, and for short rows (one flat loop per plane) the
-  // table of window corners.
-  padded_height_ = (out_height_ - 1) * stride_h_ + kernel_h_;
-  padded_width_ = (out_width_ - 1) * stride_w_ + kernel_w_;
+  // Short rows: one flat loop per plane over a table of window corners (MaxPlaneTable), read
+  // from the plane itself when every window lies inside it, else from a padded copy.
   table_ = max_kernel_ != MaxKernel::kGeneral && out_width_ < kTableBelowWidth;
   if (table_ && (corners_height_ != height_ || corners_width_ != width_)) {
     corners_height_ = height_;
     corners_width_ = width_;
+    padded_height_ = (out_height_ - 1) * stride_h_ + kernel_h_;
+    padded_width_ = (out_width_ - 1) * stride_w_ + kernel_w_;
+    table_reads_padded_ = pad_h_ != 0 || pad_w_ != 0 || padded_height_ > height_ ||
+                          padded_width_ > width_;
+    const int pitch = table_reads_padded_ ? padded_width_ : width_;
     const size_t count = static_cast<size_t>(out_height_) * out_width_;
     read_corners_.resize(count);
     image_corners_.resize(count);
     for (int oy = 0; oy < out_height_; ++oy) {
       for (int ox = 0; ox < out_width_; ++ox) {
-        read_corners_[oy * out_width_ + ox] = oy * stride_h_ * padded_width_ + ox * stride_w_;
+        read_corners_[oy * out_width_ + ox] = oy * stride_h_ * pitch + ox * stride_w_;
         image_corners_[oy * out_width_ + ox] =
             (oy * stride_h_ - pad_h_) * width_ + ox * stride_w_ - pad_w_;
       }
@@ -310,16 +355,21 @@ template <int K, int S>
 void PoolingLayer::MaxForwardKxK(const float* x, float* y, int* mask, float* float_mask) const {
   const Plane g{height_, width_, out_height_, out_width_, kernel_h_, kernel_w_,
                 stride_h_, stride_w_, pad_h_, pad_w_};
+  if (!table_) {
+    MaxPlanes(g, planes_, nullptr, x, y, mask, float_mask,
+              [&](const float* in, float* out, auto* argmax, const float*) {
+                MaxPlaneRows<K, S>(in, g, out, argmax);
+              });
+    return;
+  }
   const PaddedPlane pp{padded_height_, padded_width_, pad_h_, pad_w_};
+  const int pitch = table_reads_padded_ ? padded_width_ : width_;
   const int* read = read_corners_.data();
   const int* image = image_corners_.data();
-  MaxPlanes(g, planes_, &pp, x, y, mask, float_mask,
-            [&](const float*, float* out, auto* argmax, const float* padded) {
-              if (table_) {
-                MaxPlane<K, S, true>(padded, g, pp, read, image, out, argmax);
-              } else {
-                MaxPlane<K, S, false>(padded, g, pp, read, image, out, argmax);
-              }
+  MaxPlanes(g, planes_, table_reads_padded_ ? &pp : nullptr, x, y, mask, float_mask,
+            [&](const float* in, float* out, auto* argmax, const float* padded) {
+              MaxPlaneTable<K, S>(padded != nullptr ? padded : in, pitch, g, read, image, out,
+                                  argmax);
             });
 }
 

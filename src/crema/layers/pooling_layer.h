@@ -98,10 +98,12 @@ class PoolingLayer : public Layer {
   int height_ = 0, width_ = 0;
   int out_height_ = 0, out_width_ = 0;
   MaxKernel max_kernel_ = MaxKernel::kGeneral;
-  // The specialised loops pool a padded copy of each plane, of this size; on short rows they
-  // run over a table of window corners rather than row by row: per output its window's
-  // top-left cell, in the padded plane and in the image's numbering.
+  // Whether the specialised loop runs over a table of window corners (short rows) rather
+  // than row by row; whether the table reads a padded copy of each plane (of this size: some
+  // window reaches outside the image) or the plane itself; and per output its window's
+  // top-left cell, in what it reads and in the image's numbering.
   bool table_ = false;
+  bool table_reads_padded_ = false;
   int padded_height_ = 0, padded_width_ = 0;
   std::vector<int> read_corners_, image_corners_;
   int corners_height_ = -1, corners_width_ = -1;  // input size the table was built for
