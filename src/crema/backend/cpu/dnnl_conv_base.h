@@ -39,6 +39,7 @@
 
 #include "crema/backend/cpu/blas.h"
 #include "crema/backend/cpu/depthwise_conv.h"
+#include "crema/backend/cpu/dnnl_context.h"
 #include "crema/backend/cpu/dnnl_conv_primitives.h"
 #include "crema/backend/cpu/pointwise_conv.h"
 #include "crema/layers/base_conv_layer.h"
@@ -215,6 +216,11 @@ class DnnlConvolutionBase : public Reference {
     const int plane = this->out_height_ * this->out_width_;
     const bool relu = fused_ && epilogue_relu_;
     const float slope = epilogue_relu_slope_;
+    // A stride's subsampled columns, in the thread's scratch (nothing else uses it meanwhile).
+    const bool strided = pointwise_shape_.stride_h != 1 || pointwise_shape_.stride_w != 1;
+    float* columns = strided ? static_cast<float*>(cpu::ThreadScratch(
+                                   0, sizeof(float) * static_cast<size_t>(inputs) * plane))
+                             : nullptr;
     for (size_t i = 0; i < bottom.size(); ++i) {
       const float* x = bottom[i]->cpu_data();
       float* y = top[i]->mutable_cpu_data();
@@ -224,8 +230,12 @@ class DnnlConvolutionBase : public Reference {
       }
       for (int n = 0; n < this->num_; ++n) {
         float* y_n = y + n * this->top_image_size_;
-        cpu::Gemm(false, false, outputs, plane, inputs, 1.f, weight,
-                  this->ImageColumns(x + n * this->bottom_image_size_), 0.f, y_n);
+        const float* x_n = x + n * this->bottom_image_size_;
+        if (strided) {
+          cpu::PointwiseImageColumns(pointwise_shape_, x_n, columns);
+          x_n = columns;
+        }
+        cpu::Gemm(false, false, outputs, plane, inputs, 1.f, weight, x_n, 0.f, y_n);
         if (bias == nullptr && !relu) continue;
 #pragma omp parallel for if (static_cast<int64_t>(outputs) * plane >= (1 << 15)) schedule(static)
         for (int o = 0; o < outputs; ++o) {

@@ -94,6 +94,12 @@ void UnpackInput(const PointwiseShape& s, const float* packed, float* dx) {
 
 }  // namespace
 
+void PointwiseImageColumns(const PointwiseShape& s, const float* image, float* columns) {
+  PointwiseShape one = s;
+  one.num = 1;
+  PackInput(one, image, columns);
+}
+
 bool PointwiseBatchedPays(const PointwiseShape& s) {
   return s.num > 1 && Positions(s) < static_cast<size_t>(kBatchBelowPositions);
 }

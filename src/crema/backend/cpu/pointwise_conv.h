@@ -30,6 +30,11 @@ struct PointwiseShape {
 // 14×14 no better).
 bool PointwiseBatchedPays(const PointwiseShape& s);
 
+// The columns of one image (s.num is ignored): its (channels × out_height·out_width) matrix,
+// subsampled by the stride, written to `columns`. Spread over OpenMP threads, for the
+// per-image GEMM of a strided layer.
+void PointwiseImageColumns(const PointwiseShape& s, const float* image, float* columns);
+
 // y = W · x + bias (null: none), then max(y, 0) + relu_slope·min(y, 0) when `relu`; `weight`
 // is (outputs × channels) row-major. Overwrites y.
 void PointwiseBatchedForward(const PointwiseShape& s, const float* x, const float* weight,
