@@ -1,5 +1,6 @@
 #include "crema/layers/eltwise_layer.h"
 
+#include <algorithm>
 #include <cstring>
 
 namespace crema {
@@ -21,6 +22,7 @@ void EltwiseLayer::LayerSetUp(const BlobVec& bottom, const BlobVec& /*top*/) {
          " bottoms; give one per bottom");
   }
   coeff_.assign(bottom.size(), 1.f);
+  sum_grads_.assign(bottom.size(), nullptr);
   for (int i = 0; i < p.coeff_size(); ++i) coeff_[i] = p.coeff(i);
 }
 
@@ -124,6 +126,10 @@ void EltwiseLayer::BackwardCpu(const BlobVec& top, const std::vector<bool>& prop
   const float* y = top[0]->cpu_data();
   const float* dy = top[0]->cpu_diff();
   const size_t nb = bottom.size();
+  if (op_ == caffe::EltwiseParameter::SUM) {
+    SumBackward(dy, count, propagate_down, bottom);
+    return;
+  }
   for (size_t b = 0; b < nb; ++b) {
     if (!propagate_down[b]) continue;
     const float* xb = bottom[b]->cpu_data();
@@ -152,16 +158,8 @@ void EltwiseLayer::BackwardCpu(const BlobVec& top, const std::vector<bool>& prop
         }
         break;
       }
-      case caffe::EltwiseParameter::SUM: {
-        const float cb = coeff_[b];
-        if (cb == 1.f) {
-          std::memcpy(dx, dy, sizeof(float) * count);
-        } else {
-#pragma omp parallel for if (count >= kParallelMin) schedule(static)
-          for (int i = 0; i < count; ++i) dx[i] = cb * dy[i];
-        }
-        break;
-      }
+      case caffe::EltwiseParameter::SUM:
+        break;  // SumBackward
       case caffe::EltwiseParameter::MAX: {
         const int* arg = max_index_.data();
         const int index = static_cast<int>(b);
@@ -169,6 +167,31 @@ void EltwiseLayer::BackwardCpu(const BlobVec& top, const std::vector<bool>& prop
         for (int i = 0; i < count; ++i) dx[i] = arg[i] == index ? dy[i] : 0.f;
         break;
       }
+    }
+  }
+}
+
+void EltwiseLayer::SumBackward(const float* dy, int count,
+                               const std::vector<bool>& propagate_down, const BlobVec& bottom) {
+  const int nb = static_cast<int>(bottom.size());
+  // The gradients' pointers first: mutable_cpu_diff may allocate, which threads must not race.
+  float** grads = sum_grads_.data();
+  for (int b = 0; b < nb; ++b) {
+    grads[b] = propagate_down[b] ? bottom[b]->mutable_cpu_diff() : nullptr;
+  }
+  // Block by block, every bottom's gradient from the block of dy while it is in cache: dy is
+  // read once, and the copies are spread over the threads (one memcpy each ran on one).
+  constexpr int kBlock = 4096;
+  const int blocks = (count + kBlock - 1) / kBlock;
+#pragma omp parallel for if (count >= kParallelMin) schedule(static)
+  for (int block = 0; block < blocks; ++block) {
+    const int begin = block * kBlock;
+    const int end = std::min(count, begin + kBlock);
+    for (int b = 0; b < nb; ++b) {
+      float* dx = grads[b];
+      if (dx == nullptr) continue;
+      const float cb = coeff_[b];
+      for (int i = begin; i < end; ++i) dx[i] = cb * dy[i];
     }
   }
 }

@@ -46,10 +46,15 @@ class EltwiseLayer : public Layer {
                    const BlobVec& bottom) override;
 
  private:
+  // ∂E/∂x_b = c_b · dy for every bottom b that propagates down.
+  void SumBackward(const float* dy, int count, const std::vector<bool>& propagate_down,
+                   const BlobVec& bottom);
+
   caffe::EltwiseParameter::EltwiseOp op_ = caffe::EltwiseParameter::SUM;
   std::vector<float> coeff_;
   bool stable_prod_grad_ = true;
   std::vector<int> max_index_;  // MAX only: which bottom won each element; sized in Reshape
+  std::vector<float*> sum_grads_;  // SumBackward's gradient pointers, one per bottom
   bool relu_ = false;           // FuseEpilogue: a ReLU of slope relu_slope_ ends Forward
   float relu_slope_ = 0.f;
 };
