@@ -7,6 +7,8 @@ process. Reported per (net, mode, threads): the median images/s of each side, th
 per-round ratios Crema/PyTorch (> 1: Crema faster), the median peak RSS of each, and each
 side's achieved GFLOP/s (useful FLOPs from Crema's counter, net/net_summary.h: one forward
 pass; a training step counts 3 forward passes) as a fraction of the best round's SGEMM rate.
+The machine's FMA peak (crema_sgemm_bench: multiply-adds alone on every thread) is printed
+beside the SGEMM rate: no kernel runs above it.
 
 Before timing a net, its Crema parameter count (`crema info`) and its PyTorch parameter count
 are printed; a net whose counts differ is not measured.
@@ -177,14 +179,16 @@ def main():
     # of every row rather than every round of one row, and the medians absorb it.
     results = {}  # (name, mode, threads) -> {"crema": [...], "torch": [...]}
     sgemm = {threads: [] for threads in threads_list}  # GFLOP/s, one per round
+    fma = {threads: [] for threads in threads_list}  # the FMA peak's GFLOP/s, one per round
     for r in range(args.rounds):
         for threads in threads_list:
             s = run_json([sgemm_bench, str(args.sgemm_size), "5"], threads)
             if "error" in s:
                 sys.exit(f"cpu_bench.py: crema_sgemm_bench failed: {s['error']}")
             sgemm[threads].append(s["gflops"])
+            fma[threads].append(s["fma_peak_gflops"])
             print(f"[round {r + 1}/{args.rounds}, threads {threads}] SGEMM {s['gflops']:.1f} "
-                  "GFLOP/s", file=sys.stderr, flush=True)
+                  f"GFLOP/s, FMA peak {s['fma_peak_gflops']:.1f}", file=sys.stderr, flush=True)
             for name, mode, batch, net_file, iterations, warmup in configs:
                 c = run_json([net_bench, net_file, mode, str(iterations), str(warmup),
                               str(batch)], threads)
@@ -206,6 +210,9 @@ def main():
         print(f"SGEMM (dnnl_sgemm {args.sgemm_size}², best of 5 calls) at {threads} thread(s): "
               f"{peak[threads]:.1f} GFLOP/s, the best of the rounds' "
               f"({', '.join(f'{g:.0f}' for g in sgemm[threads])}); % SGEMM is relative to it")
+        fma_peak = max(fma[threads])
+        print(f"FMA peak (vector multiply-adds alone) at {threads} thread(s): {fma_peak:.1f} "
+              f"GFLOP/s; SGEMM reaches {100 * peak[threads] / fma_peak:.0f}% of it")
     print()
     print("| net | mode | batch | threads | Crema img/s | PyTorch img/s | ratio | "
           "RSS Crema MB | RSS PyTorch MB | Crema GFLOP/s | Crema % SGEMM | PyTorch % SGEMM |")
