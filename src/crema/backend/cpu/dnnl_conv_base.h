@@ -217,7 +217,8 @@ class DnnlConvolutionBase : public Reference {
     const bool relu = fused_ && epilogue_relu_;
     const float slope = epilogue_relu_slope_;
     // A stride's subsampled columns, in the thread's scratch (nothing else uses it meanwhile).
-    const bool strided = pointwise_shape_.stride_h != 1 || pointwise_shape_.stride_w != 1;
+    const bool strided =
+        !batched_ && (pointwise_shape_.stride_h != 1 || pointwise_shape_.stride_w != 1);
     float* columns = strided ? static_cast<float*>(cpu::ThreadScratch(
                                    0, sizeof(float) * static_cast<size_t>(inputs) * plane))
                              : nullptr;
