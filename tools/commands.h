@@ -31,6 +31,7 @@ DECLARE_string(sync);
 DECLARE_double(bucket_mb);
 DECLARE_bool(global_batch);
 DECLARE_double(sync_timeout);
+DECLARE_double(startup_timeout);
 DECLARE_string(connection);
 // Outputs of test and features.
 DECLARE_string(output);

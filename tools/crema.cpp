@@ -52,6 +52,9 @@ DEFINE_double(bucket_mb, 4, "train, -sync bsp: size of a gradient bucket in MB."
 DEFINE_double(sync_timeout, 300,
               "Seconds a rank waits for the others at any synchronisation before the job "
               "stops with a message naming the ranks it waited for.");
+DEFINE_double(startup_timeout, 600,
+              "Seconds a rank waits for every rank to join the job (MPI's start-up) before it "
+              "stops with a message saying so.");
 DEFINE_string(output, "output",
               "test: file for the mean of every output ('name: v1,v2' lines, written only when "
               "given); features: the output directory.");
@@ -150,7 +153,7 @@ int main(int argc, char** argv) {
   std::string failure;
   try {
     crema::ReportHdf5CrashesAsErrors("crema " + name + ": ");
-    crema::tools::StartJob();
+    crema::tools::StartJob("crema " + name + ": ");
     if (crema::tools::Job().distributed()) {
       crema::ReportHdf5CrashesAsErrors("crema " + name + ": rank " +
                                        std::to_string(crema::tools::Job().rank()) + ": ");

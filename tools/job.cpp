@@ -41,10 +41,12 @@ void ApplyConnection(const std::string& connection) {
 
 }  // namespace
 
-void StartJob() {
+void StartJob(const std::string& message_prefix) {
   ApplyConnection(FLAGS_connection);
   Communicator::Options options;
   options.timeout_seconds = FLAGS_sync_timeout;
+  options.startup_timeout_seconds = FLAGS_startup_timeout;
+  options.message_prefix = message_prefix;
   g_job = Communicator::Create(options);
   SetRankInfo({g_job->rank(), g_job->world_size(), FLAGS_global_batch});
   if (g_job->rank() != 0) FLAGS_minloglevel = std::max(FLAGS_minloglevel, 1);  // rank 0 speaks

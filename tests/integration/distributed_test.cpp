@@ -6,6 +6,7 @@
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
+#include <numeric>
 #include <vector>
 
 #include "crema/data/lmdb_dataset.h"
@@ -201,16 +202,16 @@ TEST(DistributedTest, TestModeOnThreeRanksEqualsOneRank) {
   EXPECT_NEAR(value(a, "loss"), value(b, "loss"), 1e-5);
 }
 
-// Trains `solver` on 2 ranks with -sync_timeout `timeout` (and `flags`); rank 1 also runs
-// `rank1_hook` in the background, a shell command in which $$ is rank 1's pid. *seconds is
-// how long the job took.
+// Trains `solver` on 2 ranks with -sync_timeout `timeout` (and `flags`); rank 1 first runs
+// `rank1_hook`, shell commands in which $$ is rank 1's pid (end them with '&' to run them
+// beside training). *seconds is how long the job took.
 testing::CommandResult TrainWithRank1Hook(const TempDir& dir, const std::string& solver,
                                           const std::string& rank1_hook, int timeout,
                                           const std::string& flags, double* seconds) {
   const std::string script = dir.file("rank1_hook.sh");
   WriteFile(script,
             "#!/bin/sh\n"
-            "if [ \"$OMPI_COMM_WORLD_RANK\" = 1 ]; then (" + rank1_hook + ") & fi\n"
+            "if [ \"$OMPI_COMM_WORLD_RANK\" = 1 ]; then " + rank1_hook + "\nfi\n"
             "exec " + testing::CremaBinary() + " \"$@\"\n");
   std::filesystem::permissions(script, std::filesystem::perms::owner_all);
   const auto start = std::chrono::steady_clock::now();
@@ -223,8 +224,9 @@ testing::CommandResult TrainWithRank1Hook(const TempDir& dir, const std::string&
   return r;
 }
 
-// Trains a long job on 2 ranks in which rank 1 sends itself `signal` 2 s after it starts,
-// with -sync_timeout `timeout`; *seconds is how long the job took.
+// Trains a long job on 2 ranks in which rank 1 sends itself `signal` once training runs (rank
+// 0 has written its first metrics), with -sync_timeout `timeout`; *seconds is how long the
+// job took. (A fixed delay is not enough: under a sanitizer the start-up alone can take it.)
 testing::CommandResult TrainWhileRank1Gets(const TempDir& dir, const std::string& signal,
                                            int timeout, double* seconds) {
   std::vector<int> order;
@@ -232,7 +234,9 @@ testing::CommandResult TrainWhileRank1Gets(const TempDir& dir, const std::string
   WriteDb(dir.file("train"), order);
   WriteFile(dir.file("net.prototxt"), Net(dir.file("train"), 8));
   WriteFile(dir.file("s.prototxt"), Solver(dir.file("net.prototxt"), dir.file("m"), 100000000));
-  return TrainWithRank1Hook(dir, dir.file("s.prototxt"), "sleep 2; kill -" + signal + " $$",
+  return TrainWithRank1Hook(dir, dir.file("s.prototxt"),
+                            "(while [ ! -s " + dir.file("m_metrics.jsonl") +
+                                " ]; do sleep 0.01; done; sleep 0.2; kill -" + signal + " $$) &",
                             timeout, "", seconds);
 }
 
@@ -247,6 +251,24 @@ TEST(DistributedTest, AStoppedRankEndsTheJobWithinTheTimeoutNamingIt) {
   EXPECT_LT(seconds, 60);
   EXPECT_CONTAINS(r.output, "rank 0 waited 3 s for");
   EXPECT_CONTAINS(r.output, "rank 1 (last seen at step");
+}
+
+TEST(DistributedTest, ARankStoppedWhileStartingEndsTheJobWithinTheStartUpTimeout) {
+  // Rank 1 freezes before it joins the job, so rank 0 waits inside MPI's start-up, which no
+  // collective deadline covers.
+  TempDir dir;
+  std::vector<int> order(64);
+  std::iota(order.begin(), order.end(), 0);
+  WriteDb(dir.file("train"), order);
+  WriteFile(dir.file("net.prototxt"), Net(dir.file("train"), 8));
+  WriteFile(dir.file("s.prototxt"), Solver(dir.file("net.prototxt"), dir.file("m"), 100));
+  double seconds = 0;
+  const testing::CommandResult r = TrainWithRank1Hook(
+      dir, dir.file("s.prototxt"), "kill -STOP $$", 300, "-startup_timeout 3", &seconds);
+  EXPECT_NE(r.status, 0) << r.output;
+  EXPECT_NE(r.status, 124) << "the job hung until the outer timeout:\n" << r.output;
+  EXPECT_LT(seconds, 60);
+  EXPECT_CONTAINS(r.output, "crema train: rank 0 waited 3 s for the job to start");
 }
 
 TEST(DistributedTest, AKilledRankEndsTheJob) {
@@ -277,7 +299,7 @@ TEST(DistributedTest, AKilledRankEndsTheJobAndResumingEndsLikeAnUninterruptedRun
   double seconds = 0;
   const auto r = TrainWithRank1Hook(
       dir, killed,
-      "while [ ! -e " + dir.file("k_iter_100.solverstate") + " ]; do sleep 0.01; done; kill -KILL $$",
+      "(while [ ! -e " + dir.file("k_iter_100.solverstate") + " ]; do sleep 0.01; done; kill -KILL $$) &",
       5, "", &seconds);
   ASSERT_NE(r.status, 0) << "the job finished before rank 1 was killed:\n" << r.output;
   EXPECT_NE(r.status, 124) << "the job hung until the outer timeout:\n" << r.output;

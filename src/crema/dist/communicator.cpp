@@ -2,10 +2,14 @@
 
 #include <mpi.h>
 
+#include <unistd.h>
+
 #include <chrono>
 #include <climits>
+#include <condition_variable>
 #include <cstdlib>
 #include <cstring>
+#include <mutex>
 #include <thread>
 
 #include "crema/core/error.h"
@@ -36,6 +40,48 @@ uint64_t FromMpi(MPI_Request request) {
   return handle;
 }
 
+// Ends the process, saying why, unless disarmed (destroyed) within its deadline. MPI's
+// start-up and the first collectives are blocking calls no request can time.
+class StartupDeadline {
+ public:
+  StartupDeadline(double seconds, std::string message)
+      : message_(std::move(message)), thread_([this, seconds] {
+          std::unique_lock<std::mutex> lock(mutex_);
+          if (disarmed_.wait_for(lock, std::chrono::duration<double>(seconds),
+                                 [this] { return done_; })) {
+            return;
+          }
+          // One write: the other ranks and the launcher share the stream.
+          if (::write(STDERR_FILENO, message_.data(), message_.size()) < 0) _exit(1);
+          _exit(1);
+        }) {}
+  ~StartupDeadline() {
+    {
+      std::lock_guard<std::mutex> lock(mutex_);
+      done_ = true;
+    }
+    disarmed_.notify_one();
+    thread_.join();
+  }
+  StartupDeadline(const StartupDeadline&) = delete;
+  StartupDeadline& operator=(const StartupDeadline&) = delete;
+
+ private:
+  const std::string message_;
+  std::mutex mutex_;
+  std::condition_variable disarmed_;
+  bool done_ = false;
+  std::thread thread_;  // last: it starts once the members above exist
+};
+
+// This process's rank as the launcher announced it, before MPI knows it.
+std::string LaunchedRank() {
+  for (const char* name : {"OMPI_COMM_WORLD_RANK", "PMIX_RANK", "PMI_RANK", "SLURM_PROCID"}) {
+    if (const char* value = std::getenv(name)) return value;
+  }
+  return "?";
+}
+
 }  // namespace
 
 bool LaunchedByMpi() {
@@ -52,9 +98,17 @@ std::unique_ptr<Communicator> Communicator::Single() {
 std::unique_ptr<Communicator> Communicator::Create(const Options& options) {
   CREMA_REQUIRE(options.timeout_seconds > 0, "the collective timeout must be positive, got ",
                 options.timeout_seconds, " s");
+  CREMA_REQUIRE(options.startup_timeout_seconds > 0, "the start-up timeout must be positive, got ",
+                options.startup_timeout_seconds, " s");
   std::unique_ptr<Communicator> comm(new Communicator());
   comm->options_ = options;
   if (!LaunchedByMpi()) return comm;
+  const StartupDeadline deadline(
+      options.startup_timeout_seconds,
+      StrCat(options.message_prefix, "rank ", LaunchedRank(), " waited ",
+             options.startup_timeout_seconds,
+             " s for the job to start: a rank did not start or stopped while starting (raise "
+             "-startup_timeout if launching the ranks can legitimately take longer)\n"));
   int initialized = 0;
   MPI_Initialized(&initialized);
   if (!initialized) {

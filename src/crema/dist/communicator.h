@@ -36,6 +36,13 @@ class Communicator {
     // Deadline of every wait, in seconds (c10d's default process-group timeout is 30 min; a
     // training step is seconds at most, so a few minutes is plenty).
     double timeout_seconds = 300;
+    // Deadline of joining the job: MPI's start-up exchange with every rank, which a rank that
+    // never starts or stops while starting would otherwise block for good. Launching ranks
+    // over many hosts takes longer than any step, hence a separate, longer deadline.
+    double startup_timeout_seconds = 600;
+    // Starts the line a start-up timeout prints (e.g. "crema train: "): it cannot be thrown,
+    // since MPI's start-up does not return, so it is written and the process exits 1.
+    std::string message_prefix;
   };
 
   // A pending non-blocking collective.
@@ -55,7 +62,9 @@ class Communicator {
   // Joins the job when an MPI launcher started this process (detected from its environment:
   // Open MPI, PMIx, PMI or Slurm variables), else returns a single-rank communicator.
   // Throws Unsupported when a launcher started us but this build has no MPI, and
-  // InvalidArgument for a bad option.
+  // InvalidArgument for a bad option. When joining takes longer than
+  // options.startup_timeout_seconds, writes one line saying so to stderr and exits the
+  // process with status 1 (the launcher then ends the other ranks).
   static std::unique_ptr<Communicator> Create(const Options& options);
   // A single-rank communicator (never touches MPI).
   static std::unique_ptr<Communicator> Single();
