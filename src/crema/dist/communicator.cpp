@@ -51,8 +51,10 @@ class StartupDeadline {
                                  [this] { return done_; })) {
             return;
           }
-          // One write: the other ranks and the launcher share the stream.
-          if (::write(STDERR_FILENO, message_.data(), message_.size()) < 0) _exit(1);
+          // One write: the other ranks and the launcher share the stream. Exit 1 whether or
+          // not it could be written.
+          [[maybe_unused]] const ssize_t written =
+              ::write(STDERR_FILENO, message_.data(), message_.size());
           _exit(1);
         }) {}
   ~StartupDeadline() {

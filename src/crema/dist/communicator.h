@@ -10,7 +10,9 @@
 // usual MPI contract). Each collective has a deadline (Options::timeout_seconds): a rank that
 // waits longer throws crema::Timeout naming what it waited for and, thanks to the arrival
 // notes below, which ranks had not reached the current step. Callers turn that into an error
-// exit, which brings the launcher down on the other ranks too — nobody hangs.
+// exit, which brings the launcher down on the other ranks too — nobody hangs. Joining the job
+// (MPI's start-up, which no request can time) has a deadline of its own
+// (Options::startup_timeout_seconds).
 //
 // Arrival notes: Arrive(s) tells every peer "I reached the synchronisation of step s" with a
 // tiny non-blocking message, so a timed-out rank can say which peers never got there. A rank
