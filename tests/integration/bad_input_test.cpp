@@ -924,6 +924,19 @@ std::vector<BadInput> Cases() {
                      return std::string("-train -conf solver.prototxt -model out/m.caffemodel "
                                         "-clusterSize 3");
                    }, {"-clusterSize 3", "2 ranks"}, 2});
+  // -- Timeouts no clock can hold, or none at all -----------------------------------------------
+  for (const auto& [name, flag] :
+       {std::pair<const char*, const char*>{"SyncTimeoutZero", "-sync_timeout 0"},
+        {"SyncTimeoutHuge", "-sync_timeout 1e300"},
+        {"StartupTimeoutNegative", "-startup_timeout -1"},
+        {"StartupTimeoutHuge", "-startup_timeout 1e300"}}) {
+    const std::string option = flag;
+    cases.push_back({name, [option](const Scene& s) {
+                       s.Write("net.prototxt", kInputNet);
+                       s.Write("solver.prototxt", Solver());
+                       return "train -solver solver.prototxt " + option;
+                     }, {option.substr(0, option.find(' ')), "must be in (0, 1e+06] s"}, 2});
+  }
   return cases;
 }
 

@@ -25,6 +25,8 @@ constexpr int kArrivalTag = 7301;
 // while everyone had arrived has stopped.
 constexpr int kNoteIntervalMs = 250;
 constexpr double kSilentSeconds = 1.0;
+// The longest deadline accepted, in seconds (about 11.5 days).
+constexpr double kMaxTimeoutSeconds = 1e6;
 // Messages and collectives larger than this many elements go in pieces (MPI counts are int).
 constexpr int64_t kMaxChunk = int64_t{1} << 30;
 
@@ -98,10 +100,15 @@ std::unique_ptr<Communicator> Communicator::Single() {
 }
 
 std::unique_ptr<Communicator> Communicator::Create(const Options& options) {
-  CREMA_REQUIRE(options.timeout_seconds > 0, "the collective timeout must be positive, got ",
-                options.timeout_seconds, " s");
-  CREMA_REQUIRE(options.startup_timeout_seconds > 0, "the start-up timeout must be positive, got ",
-                options.startup_timeout_seconds, " s");
+  // Bounded so that a deadline stays inside the clock's range (a wait of 1e300 s would
+  // overflow it and end at once).
+  CREMA_REQUIRE(options.timeout_seconds > 0 && options.timeout_seconds <= kMaxTimeoutSeconds,
+                "the collective timeout (-sync_timeout) must be in (0, ", kMaxTimeoutSeconds,
+                "] s, got ", options.timeout_seconds);
+  CREMA_REQUIRE(options.startup_timeout_seconds > 0 &&
+                    options.startup_timeout_seconds <= kMaxTimeoutSeconds,
+                "the start-up timeout (-startup_timeout) must be in (0, ", kMaxTimeoutSeconds,
+                "] s, got ", options.startup_timeout_seconds);
   std::unique_ptr<Communicator> comm(new Communicator());
   comm->options_ = options;
   if (!LaunchedByMpi()) return comm;

@@ -64,7 +64,7 @@ class Communicator {
   // Joins the job when an MPI launcher started this process (detected from its environment:
   // Open MPI, PMIx, PMI or Slurm variables), else returns a single-rank communicator.
   // Throws Unsupported when a launcher started us but this build has no MPI, and
-  // InvalidArgument for a bad option. When joining takes longer than
+  // InvalidArgument for a bad option (a timeout outside (0, 1e6] s). When joining takes longer than
   // options.startup_timeout_seconds, writes one line saying so to stderr and exits the
   // process with status 1 (the launcher then ends the other ranks).
   static std::unique_ptr<Communicator> Create(const Options& options);
